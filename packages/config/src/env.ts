@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+/** Empty strings count as unset, so `FOO=` in a .env file means "use the default". */
+function optionalString() {
+  return z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+}
+
+/** Strict booleans: only "true"/"1" and "false"/"0"; anything else is an error, not a silent false. */
+function strictBoolean(defaultValue: boolean) {
+  return z.preprocess(
+    (v) => (v === '' || v === undefined ? undefined : v),
+    z
+      .enum(['true', 'false', '1', '0'], { message: 'must be "true", "false", "1" or "0"' })
+      .optional()
+      .transform((v) => (v === undefined ? defaultValue : v === 'true' || v === '1')),
+  );
+}
+
+function port(defaultValue: number) {
+  return z.preprocess(
+    (v) => (v === '' || v === undefined ? undefined : v),
+    z.coerce.number().int().min(0).max(65_535).default(defaultValue),
+  );
+}
+
+/** Every environment variable regwatch reads. `.env.example` documents each one. */
+export const EnvSchema = z.object({
+  REDIS_URL: optionalString(),
+  REGWATCH_PREFIX: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1–32 letters, digits, "-" or "_"')
+      .default('regwatch'),
+  ),
+  REGWATCH_CONFIG: optionalString(),
+  REGWATCH_DATA_DIR: z.preprocess((v) => (v === '' ? undefined : v), z.string().default('.regwatch')),
+  REGWATCH_ALLOW_NETS: optionalString(),
+  REGWATCH_RULES: optionalString(),
+  SMTP_URL: optionalString(),
+  SMTP_FROM: z.preprocess((v) => (v === '' ? undefined : v), z.string().default('regwatch <alerts@regwatch.local>')),
+  REGWATCH_OUTBOX_DIR: optionalString(),
+  REGWATCH_PUBLIC_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().default('http://127.0.0.1:8080')),
+  REGWATCH_UNSUBSCRIBE_SECRET: optionalString(),
+  API_HOST: z.preprocess((v) => (v === '' ? undefined : v), z.string().default('127.0.0.1')),
+  API_PORT: port(8080),
+  LOG_LEVEL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  ),
+  LOG_FORMAT: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['json', 'pretty', 'auto']).default('auto')),
+  REGWATCH_ALLOW_EVICTION: strictBoolean(false),
+});
+export type Env = z.infer<typeof EnvSchema>;

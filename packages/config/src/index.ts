@@ -1,0 +1,11 @@
+export { type Env, EnvSchema } from './env.js';
+export { type ConfigFile, ConfigFileSchema } from './file.js';
+export {
+  type Config,
+  ConfigError,
+  interpolateEnv,
+  loadConfig,
+  parseConfigText,
+  parseEnv,
+  readConfigFile,
+} from './load.js';

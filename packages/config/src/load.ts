@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { formatIssues } from '@regwatch/contracts';
+import { parse as parseYaml } from 'yaml';
+import { type Env, EnvSchema } from './env.js';
+import { type ConfigFile, ConfigFileSchema } from './file.js';
+
+/** A config that could not be loaded; `problems` holds one `path: why` line each. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`${source} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface Config {
+  readonly env: Readonly<Env>;
+  readonly file: Readonly<ConfigFile>;
+  /** Absolute path of the config file, when one was read. */
+  readonly filePath?: string;
+}
+
+/** Parses and validates the environment alone. */
+export function parseEnv(env: NodeJS.ProcessEnv = process.env): Env {
+  const result = EnvSchema.safeParse(env);
+  if (!result.success) throw new ConfigError('environment', formatIssues(result.error));
+  return result.data;
+}
+
+/**
+ * Replaces `${NAME}` in every string of a parsed document with the environment variable, so
+ * secrets can stay out of the file. A missing variable is an error naming where it was used.
+ */
+export function interpolateEnv(doc: unknown, env: NodeJS.ProcessEnv, problems: string[], path = ''): unknown {
+  if (typeof doc === 'string') {
+    return doc.replace(/\$\{([A-Z_][A-Z0-9_]*)\}/g, (_m, name: string) => {
+      const value = env[name];
+      if (value === undefined || value === '') {
+        problems.push(`${path || '(root)'}: environment variable ${name} is not set`);
+        return '';
+      }
+      return value;
+    });
+  }
+  if (Array.isArray(doc)) return doc.map((v, i) => interpolateEnv(v, env, problems, `${path}[${i}]`));
+  if (doc && typeof doc === 'object') {
+    return Object.fromEntries(
+      Object.entries(doc).map(([k, v]) => [k, interpolateEnv(v, env, problems, path ? `${path}.${k}` : k)]),
+    );
+  }
+  return doc;
+}
+
+/** Parses config file text (YAML is a superset of JSON, so one parser reads both). */
+export function parseConfigText(text: string, source: string, env: NodeJS.ProcessEnv = process.env): ConfigFile {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { prettyErrors: true, maxAliasCount: 100 });
+  } catch (err) {
+    throw new ConfigError(source, [`not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  const problems: string[] = [];
+  const expanded = interpolateEnv(doc ?? {}, env, problems);
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  const result = ConfigFileSchema.safeParse(expanded);
+  if (!result.success) throw new ConfigError(source, formatIssues(result.error));
+  return result.data;
+}
+
+/** Reads and validates a config file. */
+export function readConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, [`cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+  }
+  return parseConfigText(text, path, env);
+}
+
+/**
+ * The one loader: environment plus the file named by `REGWATCH_CONFIG` (or `defaultFile`).
+ * Call it from `main`, never on import; the result is frozen.
+ */
+export function loadConfig(options: { env?: NodeJS.ProcessEnv; defaultFile?: string } = {}): Config {
+  const rawEnv = options.env ?? process.env;
+  const env = parseEnv(rawEnv);
+  const file = env.REGWATCH_CONFIG ?? options.defaultFile;
+  const filePath = file ? resolve(file) : undefined;
+  const parsed = filePath ? readConfigFile(filePath, rawEnv) : ConfigFileSchema.parse({});
+  return deepFreeze({ env, file: parsed, ...(filePath ? { filePath } : {}) });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
