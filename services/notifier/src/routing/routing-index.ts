@@ -1,0 +1,416 @@
+import {
+  type Alert,
+  type Evidence,
+  rankSeverity,
+  SEVERITIES,
+  type Severity,
+  type Subscription,
+  TOPICS,
+} from '@regwatch/contracts';
+import { foldText, type TermHit, TermMatcher, watchEvidence } from './text-match.js';
+
+/** One subscription an alert should go to, and why. */
+export interface RouteMatch {
+  subscription: Subscription;
+  /**
+   * The reasons, for the email's "Why you got this" and the webhook's `why`: `topic:export_controls`,
+   * `jurisdiction:CN`, `feed:bis-press`, `entity:NVIDIA`, `watch:Acme`, or `all` for a subscription without filters.
+   */
+  matchedBy: readonly string[];
+  /** The alert's severity for this subscription: one step higher when one of its watch terms appears. */
+  severity: Severity;
+  /** Where the subscription's watch terms appear in the alert's title and summary (empty when none do). */
+  watchEvidence: readonly Evidence[];
+}
+
+export interface MatchOptions {
+  /** Also return paused subscriptions (for a preview in the api); delivery never sets this. */
+  includePaused?: boolean;
+}
+
+/** Subscriptions compiled for routing; build once per subscription change, then match every alert. */
+export interface RoutingIndex {
+  /** Subscriptions indexed (paused ones included). */
+  readonly size: number;
+  /** The subscriptions the alert should be delivered to, in the order they were given to {@link buildRoutingIndex}. */
+  match(alert: Alert, opts?: MatchOptions): RouteMatch[];
+  /** How many subscriptions a match examines for the alert: a measure of how much the index prunes. */
+  countCandidates(alert: Alert): number;
+}
+
+type Dimension = 'topics' | 'jurisdictions' | 'entities' | 'feeds';
+
+// Rough share of alerts one filter value lets through, used to file each subscription under its most
+// selective dimension so few subscriptions are examined per alert. There are six topics and an alert
+// has one or two; jurisdictions are a few dozen with US and CN common; entities and feeds are many.
+// Only the index's speed depends on these numbers, never its answers.
+const PASS_RATE: Record<Dimension, number> = { topics: 0.3, jurisdictions: 0.15, feeds: 0.1, entities: 0.02 };
+
+const MAX_RANK = SEVERITIES.length - 1;
+// Topic and jurisdiction hits are packed into one small integer (topic bits, then one bit per alert
+// jurisdiction) to key shared `matchedBy` arrays; it must stay a V8 small integer (31 bits) to be
+// cheap, so alerts listing more jurisdictions than fit get an array per match instead.
+const TOPIC_SHIFT = TOPICS.length;
+const MAX_SHARED_JURISDICTIONS = 30 - TOPIC_SHIFT;
+const TOPIC_BIT = new Map<string, number>(TOPICS.map((t, k) => [t, 1 << k]));
+
+const PAUSED = 1;
+const HAS_TOPICS = 2;
+const HAS_JURISDICTIONS = 4;
+const HAS_ENTITIES = 8;
+const HAS_FEEDS = 16;
+
+// Shared by matches without watch hits; frozen so one caller cannot change what another sees.
+const NO_EVIDENCE: readonly Evidence[] = Object.freeze([]);
+
+function nonEmpty<T>(xs: readonly T[] | undefined): readonly T[] | null {
+  return xs && xs.length > 0 ? xs : null;
+}
+
+function push(map: Map<string, number[]>, key: string, i: number): void {
+  const list = map.get(key);
+  if (list) list.push(i);
+  else map.set(key, [i]);
+}
+
+/** An alert's values in one dimension with their `matchedBy` labels, built once per alert, not per match. */
+interface Values {
+  keys: string[];
+  labels: string[];
+}
+
+function intersects(filter: ReadonlySet<string>, keys: readonly string[]): boolean {
+  for (let k = 0; k < keys.length; k++) if (filter.has(keys[k]!)) return true;
+  return false;
+}
+
+function pick(filter: ReadonlySet<string>, values: Values, why: string[]): void {
+  for (let k = 0; k < values.keys.length; k++) if (filter.has(values.keys[k]!)) why.push(values.labels[k]!);
+}
+
+/**
+ * Compiles subscriptions into an index for {@link RoutingIndex.match}.
+ *
+ * Semantics (the same as checking every subscription in turn, which the tests verify):
+ * - a paused subscription never matches;
+ * - each filter dimension that lists values (topics, jurisdictions, entities, feeds) must match —
+ *   AND across dimensions, OR within one; an empty list counts as not set;
+ * - entities compare case- and accent-insensitively; feeds match the alert's feed or any source's feed;
+ * - a watch term found (whole words, case-insensitive) in the title or summary satisfies the entities
+ *   dimension even when no entity matches, and raises the severity one step for that subscription
+ *   (`critical` stays `critical`); watch terms alone do not restrict which alerts match;
+ * - `minSeverity` is compared, with `rankSeverity`, to that possibly raised severity;
+ * - a subscription without filters matches every alert (`matchedBy: ['all']`).
+ *
+ * Each subscription is filed under one dimension (its most selective) or, with none, in a wildcard
+ * bucket per `minSeverity`; a match looks up the alert's values and checks only those candidates,
+ * against per-subscription bitmasks and sets kept in flat arrays.
+ */
+export function buildRoutingIndex(subscriptions: readonly Subscription[]): RoutingIndex {
+  const n = subscriptions.length;
+  const subs = [...subscriptions];
+  const flags = new Uint8Array(n);
+  const minRank = new Uint8Array(n);
+  const topicMask = new Uint32Array(n);
+  const entitySets: Array<ReadonlySet<string> | undefined> = new Array(n);
+  const feedSets: Array<ReadonlySet<string> | undefined> = new Array(n);
+  // Watch term id → `watch:<the subscription's own spelling>`, per subscription that lists terms.
+  const watchLabels: Array<Map<number, string> | undefined> = new Array(n);
+
+  const postings: Record<Dimension, Map<string, number[]>> = {
+    topics: new Map(),
+    jurisdictions: new Map(),
+    entities: new Map(),
+    feeds: new Map(),
+  };
+  // wildcard[r]: subscriptions filed under no dimension whose minSeverity has rank r.
+  const wildcard: number[][] = SEVERITIES.map(() => []);
+  const terms = new TermMatcher();
+  // Watch term id → subscriptions listing it.
+  const termSubs: number[][] = [];
+  // Jurisdictions are numbered as met; each subscription's set is a row of bits in `jurisdictionBits`.
+  const jurisdictionIds = new Map<string, number>();
+  const jurisdictionLists: Array<readonly string[] | null> = new Array(n);
+
+  for (let i = 0; i < n; i++) {
+    const sub = subs[i]!;
+    const f = sub.filter ?? {};
+    const topics = nonEmpty(f.topics);
+    const jurisdictions = nonEmpty(f.jurisdictions);
+    const entities = nonEmpty(f.entities);
+    const feeds = nonEmpty(f.feeds);
+    let flag = sub.paused === true ? PAUSED : 0;
+    if (topics) {
+      flag |= HAS_TOPICS;
+      for (const t of topics) topicMask[i]! |= TOPIC_BIT.get(t) ?? 0;
+    }
+    if (jurisdictions) {
+      flag |= HAS_JURISDICTIONS;
+      for (const j of jurisdictions) if (!jurisdictionIds.has(j)) jurisdictionIds.set(j, jurisdictionIds.size);
+    }
+    jurisdictionLists[i] = jurisdictions;
+    if (entities) {
+      flag |= HAS_ENTITIES;
+      entitySets[i] = new Set(entities.map(foldText));
+    }
+    if (feeds) {
+      flag |= HAS_FEEDS;
+      feedSets[i] = new Set(feeds);
+    }
+    flags[i] = flag;
+    minRank[i] = f.minSeverity ? rankSeverity(f.minSeverity) : 0;
+
+    for (const term of f.watchTerms ?? []) {
+      const id = terms.add(term);
+      if (id === null) continue;
+      const labels = watchLabels[i] ?? new Map<number, string>();
+      watchLabels[i] = labels;
+      if (labels.has(id)) continue;
+      labels.set(id, `watch:${term}`);
+      const listing = termSubs[id] ?? [];
+      termSubs[id] = listing;
+      listing.push(i);
+    }
+
+    let best: Dimension | null = null;
+    let bestRate = Number.POSITIVE_INFINITY;
+    const sizes: Record<Dimension, number> = {
+      entities: entities?.length ?? 0,
+      feeds: feeds?.length ?? 0,
+      jurisdictions: jurisdictions?.length ?? 0,
+      topics: topics?.length ?? 0,
+    };
+    for (const dim of ['entities', 'feeds', 'jurisdictions', 'topics'] as const) {
+      if (sizes[dim] === 0) continue;
+      const rate = Math.min(1, sizes[dim] * PASS_RATE[dim]);
+      if (rate < bestRate) {
+        best = dim;
+        bestRate = rate;
+      }
+    }
+    if (best === null) wildcard[minRank[i]!]!.push(i);
+    else if (best === 'entities') for (const e of entitySets[i]!) push(postings.entities, e, i);
+    else
+      for (const v of new Set(best === 'feeds' ? feeds : best === 'topics' ? topics : jurisdictions))
+        push(postings[best], v, i);
+  }
+
+  const words = Math.max(1, Math.ceil(jurisdictionIds.size / 32));
+  const jurisdictionBits = new Uint32Array(n * words);
+  for (let i = 0; i < n; i++) {
+    for (const j of jurisdictionLists[i] ?? []) {
+      const id = jurisdictionIds.get(j)!;
+      jurisdictionBits[i * words + (id >>> 5)]! |= 1 << (id & 31);
+    }
+  }
+
+  // Generation stamps instead of a Set per call: `seen[i] === gen` means already a candidate,
+  // `hitGen[i] === gen` means subscription i has watch hits for this alert, listed in hitIds[i].
+  const seen = new Uint32Array(n);
+  const hitGen = new Uint32Array(n);
+  const hitIds: number[][] = new Array(n);
+  let gen = 0;
+
+  interface AlertView {
+    rank: number;
+    topicMask: number;
+    topicBits: number[];
+    topics: Values;
+    /** Jurisdictions some subscription lists: word offset and bit in a row of `jurisdictionBits`. */
+    jurisdictionWord: number[];
+    jurisdictionBit: number[];
+    jurisdictions: Values;
+    entities: Values;
+    feeds: Values;
+    hits: TermHit[];
+    /** Subscriptions with a watch hit. */
+    hitSubs: number[];
+    /** Shared `matchedBy` arrays by topic and jurisdiction hits. */
+    shared: Map<number, readonly string[]>;
+  }
+
+  function view(alert: Alert): AlertView {
+    gen = (gen + 1) >>> 0;
+    if (gen === 0) {
+      seen.fill(0);
+      hitGen.fill(0);
+      gen = 1;
+    }
+    const hits: TermHit[] = [];
+    if (terms.size > 0) {
+      terms.find('title', alert.title, hits);
+      terms.find('summary', alert.summary, hits);
+    }
+    const hitSubs: number[] = [];
+    for (const id of new Set(hits.map((h) => h.termId))) {
+      for (const i of termSubs[id] ?? []) {
+        if (hitGen[i] !== gen) {
+          hitGen[i] = gen;
+          hitIds[i] = [id];
+          hitSubs.push(i);
+        } else hitIds[i]!.push(id);
+      }
+    }
+    const topics = [...new Set(alert.topics)];
+    const topicBits = topics.map((t) => TOPIC_BIT.get(t) ?? 0);
+    const jurisdictions = [...new Set(alert.jurisdictions)].filter((j) => jurisdictionIds.has(j));
+    const entities = new Map<string, string>();
+    for (const e of alert.entities) if (!entities.has(foldText(e))) entities.set(foldText(e), e);
+    const feeds = [...new Set([alert.feedId, ...alert.sources.map((s) => s.feedId)])];
+    return {
+      rank: rankSeverity(alert.severity),
+      topicMask: topicBits.reduce((m, b) => m | b, 0),
+      topicBits,
+      topics: { keys: topics, labels: topics.map((t) => `topic:${t}`) },
+      jurisdictionWord: jurisdictions.map((j) => jurisdictionIds.get(j)! >>> 5),
+      jurisdictionBit: jurisdictions.map((j) => 1 << (jurisdictionIds.get(j)! & 31)),
+      jurisdictions: { keys: jurisdictions, labels: jurisdictions.map((j) => `jurisdiction:${j}`) },
+      entities: { keys: [...entities.keys()], labels: [...entities.values()].map((e) => `entity:${e}`) },
+      feeds: { keys: feeds, labels: feeds.map((f) => `feed:${f}`) },
+      hits,
+      hitSubs,
+      shared: new Map(),
+    };
+  }
+
+  // Candidate buffers are allocated once: a match then produces no garbage besides its results.
+  const candidates = new Int32Array(n);
+  const inOrder = new Int32Array(n);
+
+  /** Fills `candidates` and returns how many there are. */
+  function collect(v: AlertView): number {
+    let count = 0;
+    const add = (list: readonly number[] | undefined) => {
+      if (!list) return;
+      for (let k = 0; k < list.length; k++) {
+        const i = list[k]!;
+        if (seen[i] !== gen) {
+          seen[i] = gen;
+          candidates[count++] = i;
+        }
+      }
+    };
+    for (const t of v.topics.keys) add(postings.topics.get(t));
+    for (const j of v.jurisdictions.keys) add(postings.jurisdictions.get(j));
+    for (const e of v.entities.keys) add(postings.entities.get(e));
+    for (const f of v.feeds.keys) add(postings.feeds.get(f));
+    // A watch hit stands in for an entity, so subscriptions filed under entities can match through it.
+    add(v.hitSubs);
+    // A watch hit can lift severity one step, so wildcard subscriptions one rank up may still match.
+    const top = Math.min(MAX_RANK, v.rank + (v.hitSubs.length > 0 ? 1 : 0));
+    for (let r = 0; r <= top; r++) add(wildcard[r]);
+    return count;
+  }
+
+  // Results come in input order. With many candidates, walking the stamps is cheaper than sorting.
+  function ordered(count: number): Int32Array {
+    if (count * 16 < n) return candidates.subarray(0, count).sort();
+    let k = 0;
+    for (let i = 0; i < n; i++) if (seen[i] === gen) inOrder[k++] = i;
+    return inOrder.subarray(0, k);
+  }
+
+  function jurisdictionMatches(i: number, v: AlertView): boolean {
+    const row = i * words;
+    for (let k = 0; k < v.jurisdictionWord.length; k++) {
+      if ((jurisdictionBits[row + v.jurisdictionWord[k]!]! & v.jurisdictionBit[k]!) !== 0) return true;
+    }
+    return false;
+  }
+
+  function evaluate(i: number, v: AlertView, includePaused: boolean): RouteMatch | null {
+    const flag = flags[i]!;
+    if ((flag & PAUSED) !== 0 && !includePaused) return null;
+    const hit = hitGen[i] === gen;
+    const rank = hit ? Math.min(MAX_RANK, v.rank + 1) : v.rank;
+    if (rank < minRank[i]!) return null;
+    // Every dimension is checked before any reason is built: most rejected candidates fail cheaply.
+    if ((flag & HAS_TOPICS) !== 0 && (topicMask[i]! & v.topicMask) === 0) return null;
+    if ((flag & HAS_JURISDICTIONS) !== 0 && !jurisdictionMatches(i, v)) return null;
+    if ((flag & HAS_FEEDS) !== 0 && !intersects(feedSets[i]!, v.feeds.keys)) return null;
+    const entityHit = (flag & HAS_ENTITIES) !== 0 && intersects(entitySets[i]!, v.entities.keys);
+    if ((flag & HAS_ENTITIES) !== 0 && !entityHit && !hit) return null;
+
+    const severity = SEVERITIES[rank]!;
+    // Reasons from topics and jurisdictions alone depend only on which of the alert's values hit, so
+    // subscriptions with the same hits share one frozen array: with thousands of matches per alert,
+    // an array per match is garbage that shows up in p99 as scavenges.
+    if (!hit && !entityHit && (flag & HAS_FEEDS) === 0 && v.jurisdictionWord.length <= MAX_SHARED_JURISDICTIONS) {
+      let key = 0;
+      if ((flag & HAS_TOPICS) !== 0) {
+        for (let k = 0; k < v.topicBits.length; k++) if ((topicMask[i]! & v.topicBits[k]!) !== 0) key |= 1 << k;
+      }
+      if ((flag & HAS_JURISDICTIONS) !== 0) {
+        const row = i * words;
+        for (let k = 0; k < v.jurisdictionWord.length; k++) {
+          if ((jurisdictionBits[row + v.jurisdictionWord[k]!]! & v.jurisdictionBit[k]!) !== 0) {
+            key |= 1 << (k + TOPIC_SHIFT);
+          }
+        }
+      }
+      let why = v.shared.get(key);
+      if (!why) {
+        why = Object.freeze(reasons(i, flag, v));
+        v.shared.set(key, why);
+      }
+      return { subscription: subs[i]!, matchedBy: why, severity, watchEvidence: NO_EVIDENCE };
+    }
+    const why = reasons(i, flag, v);
+    if (why[0] === 'all') why.length = 0;
+    if ((flag & HAS_FEEDS) !== 0) pick(feedSets[i]!, v.feeds, why);
+    if (entityHit) pick(entitySets[i]!, v.entities, why);
+    let evidence = NO_EVIDENCE;
+    if (hit) {
+      const labels = watchLabels[i]!;
+      for (const id of hitIds[i]!) why.push(labels.get(id)!);
+      const found: Evidence[] = [];
+      for (const h of v.hits) {
+        const label = labels.get(h.termId);
+        if (label !== undefined) found.push(watchEvidence(h, label.slice('watch:'.length)));
+      }
+      evidence = found;
+    }
+    if (why.length === 0) why.push('all');
+    return { subscription: subs[i]!, matchedBy: why, severity, watchEvidence: evidence };
+  }
+
+  /** The topic and jurisdiction reasons of a match, or `['all']` when there are none. */
+  function reasons(i: number, flag: number, v: AlertView): string[] {
+    const why: string[] = [];
+    if ((flag & HAS_TOPICS) !== 0) {
+      for (let k = 0; k < v.topicBits.length; k++)
+        if ((topicMask[i]! & v.topicBits[k]!) !== 0) why.push(v.topics.labels[k]!);
+    }
+    if ((flag & HAS_JURISDICTIONS) !== 0) {
+      const row = i * words;
+      for (let k = 0; k < v.jurisdictionWord.length; k++) {
+        if ((jurisdictionBits[row + v.jurisdictionWord[k]!]! & v.jurisdictionBit[k]!) !== 0) {
+          why.push(v.jurisdictions.labels[k]!);
+        }
+      }
+    }
+    if (why.length === 0) why.push('all');
+    return why;
+  }
+
+  return {
+    size: n,
+    match(alert, opts) {
+      const v = view(alert);
+      const order = ordered(collect(v));
+      const includePaused = opts?.includePaused === true;
+      // Sized once and trimmed: growing by push copies the array several times over.
+      const out: RouteMatch[] = new Array(order.length);
+      let found = 0;
+      for (let k = 0; k < order.length; k++) {
+        const m = evaluate(order[k]!, v, includePaused);
+        if (m) out[found++] = m;
+      }
+      out.length = found;
+      return out;
+    },
+    countCandidates(alert) {
+      return collect(view(alert));
+    },
+  };
+}
