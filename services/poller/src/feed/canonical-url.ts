@@ -1,0 +1,82 @@
+/** Query parameters that only track the reader; dropping them makes one story one URL. */
+const TRACKING_PARAMS: ReadonlySet<string> = new Set([
+  'fbclid',
+  'gclid',
+  'gclsrc',
+  'dclid',
+  'gbraid',
+  'wbraid',
+  'msclkid',
+  'yclid',
+  'twclid',
+  'ttclid',
+  'igshid',
+  'li_fat_id',
+  'mc_cid',
+  'mc_eid',
+  '_hsenc',
+  '_hsmi',
+  'mkt_tok',
+  'oly_anon_id',
+  'oly_enc_id',
+  'rb_clickid',
+  'vero_id',
+  'wickedid',
+  'ns_campaign',
+  'ns_mchannel',
+  'ns_source',
+  'ns_linkname',
+  'ns_fee',
+  'cmpid',
+  'at_medium',
+  'at_campaign',
+]);
+
+const MAX_URL_LENGTH = 4096;
+
+function isTrackingParam(name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower.startsWith('utm_') || TRACKING_PARAMS.has(lower);
+}
+
+function decodeParamName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return name; // a malformed escape is kept as written
+  }
+}
+
+/**
+ * The canonical form of an item link: absolute http(s), lower-case host without a trailing dot,
+ * no default port, no credentials, no fragment, no tracking parameters (`utm_*`, `fbclid`,
+ * `gclid`, `mc_eid` …). Other parameters keep their order. Returns `undefined` for anything that
+ * is not an http(s) URL (`mailto:`, `javascript:`, garbage) or is longer than 4 096 characters.
+ * @param base resolves a relative `url` (the feed's address or home page).
+ */
+export function canonicalUrl(url: string, base?: string): string | undefined {
+  const trimmed = url.trim();
+  if (trimmed === '') return undefined;
+  let parsed: URL;
+  try {
+    parsed = base === undefined ? new URL(trimmed) : new URL(trimmed, base);
+  } catch {
+    return undefined;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return undefined;
+  if (parsed.hostname === '') return undefined;
+  if (parsed.hostname.endsWith('.')) parsed.hostname = parsed.hostname.slice(0, -1);
+  parsed.hash = '';
+  parsed.username = '';
+  parsed.password = '';
+  // Rebuilt by hand rather than with URLSearchParams.toString(), which would re-encode every
+  // untouched parameter (e.g. `%20` → `+`) and so change URLs that had nothing to strip. Done even
+  // for an empty search: a lone `?` reads as '' but still shows in href.
+  const kept = parsed.search
+    .slice(1)
+    .split('&')
+    .filter((pair) => pair !== '' && !isTrackingParam(decodeParamName(pair.split('=')[0] ?? '')));
+  parsed.search = kept.length > 0 ? `?${kept.join('&')}` : '';
+  const href = parsed.href;
+  return href.length > MAX_URL_LENGTH ? undefined : href;
+}

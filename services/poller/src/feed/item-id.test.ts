@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { itemId } from './item-id.js';
+
+describe('itemId()', () => {
+  it('is short, prefixed and safe as a BullMQ job id', () => {
+    const id = itemId({ guid: 'abc', feedId: 'f' });
+    expect(id).toMatch(/^i[0-9a-f]{24}$/);
+    expect(id).not.toContain(':');
+  });
+
+  it('is stable for the same input', () => {
+    expect(itemId({ guid: 'abc', feedId: 'f' })).toBe(itemId({ guid: ' abc ', feedId: 'f' }));
+  });
+
+  it('prefers the guid over link and title', () => {
+    const a = itemId({ guid: 'g1', link: 'https://a.example/1', title: 'T', feedId: 'f' });
+    const b = itemId({ guid: 'g1', link: 'https://a.example/2', title: 'Other', feedId: 'f' });
+    expect(a).toBe(b);
+  });
+
+  it('uses the canonical link when there is no guid', () => {
+    const a = itemId({ link: 'https://A.example/1?utm_source=x#frag', feedId: 'f' });
+    const b = itemId({ link: 'https://a.example/1', title: 'different title', feedId: 'f' });
+    expect(a).toBe(b);
+    expect(a).not.toBe(itemId({ link: 'https://a.example/2', feedId: 'f' }));
+  });
+
+  it('falls back to title plus date', () => {
+    const a = itemId({ title: 'Tariff  notice', date: 'Mon, 04 Aug 2025', feedId: 'f' });
+    expect(a).toBe(itemId({ title: 'Tariff notice', date: 'Mon, 04 Aug 2025', feedId: 'f' }));
+    expect(a).not.toBe(itemId({ title: 'Tariff notice', date: 'Tue, 05 Aug 2025', feedId: 'f' }));
+  });
+
+  it('differs between feeds and between kinds of identity', () => {
+    expect(itemId({ guid: '1', feedId: 'a' })).not.toBe(itemId({ guid: '1', feedId: 'b' }));
+    expect(itemId({ guid: 'https://a.example/1', feedId: 'f' })).not.toBe(
+      itemId({ link: 'https://a.example/1', feedId: 'f' }),
+    );
+  });
+});
