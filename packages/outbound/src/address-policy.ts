@@ -198,6 +198,7 @@ export function parseAllowNets(value: string | undefined): string[] {
  * The SSRF guard's rule: public addresses are allowed; loopback, private, link-local, CGNAT,
  * multicast, reserved, documentation and benchmarking ranges are refused, unless an entry of
  * `allowNets` opens them (tests and local development set e.g. `127.0.0.2/32`).
+ * Create one policy at start-up and reuse it: `request()` keeps one keep-alive pool per policy.
  * @param allowNets CIDRs (or bare addresses) to allow despite being non-public.
  * @throws Error naming a bad CIDR.
  */

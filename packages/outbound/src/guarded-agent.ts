@@ -84,7 +84,9 @@ function guardSocket(socket: Socket, guard: SocketGuard | undefined, secure: boo
   const clear = () => clearTimeout(timer);
   socket.once(secure ? 'secureConnect' : 'connect', clear);
   socket.once('close', clear);
-  socket.once('connect', () => {
+  // Prepended so it runs before anything else waiting for 'connect': TLS's handshake start and
+  // the request bytes buffered while connecting must not go out to a refused address.
+  socket.prependOnceListener('connect', () => {
     const ip = socket.remoteAddress;
     if (ip === undefined || !guard.policy.isAllowed(ip)) {
       socket.destroy(blockedAddressError(ip ?? 'an unknown address', guard.host, guard.policy));

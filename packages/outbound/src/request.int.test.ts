@@ -175,6 +175,42 @@ describe('request() to an allowed address', () => {
     }
   });
 
+  it('retries once on a fresh socket when a kept-alive one was closed under it', async () => {
+    // Each connection answers its first request and drops the connection on the second, as a
+    // server does when its keep-alive timeout fires just as the client reuses the socket.
+    let connections = 0;
+    let answered = 0;
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      connections += 1;
+      sockets.add(socket);
+      let requestsOnThisSocket = 0;
+      socket.on('error', () => {});
+      socket.on('data', (chunk) => {
+        if (!chunk.includes('\r\n\r\n')) return;
+        requestsOnThisSocket += 1;
+        if (requestsOnThisSocket > 1) {
+          socket.destroy();
+          return;
+        }
+        answered += 1;
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.2', resolve));
+    const url = `http://127.0.0.2:${(server.address() as AddressInfo).port}/`;
+    try {
+      const fresh = createAddressPolicy(['127.0.0.2/32']);
+      expect((await request({ url, policy: fresh })).body.toString()).toBe('ok');
+      expect((await request({ url, method: 'POST', body: 'x', policy: fresh })).body.toString()).toBe('ok');
+      expect(connections).toBe(2);
+      expect(answered).toBe(2);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('returns HTTP error statuses as responses, not errors', async () => {
     const res = await request({ url: `${content.url}/missing`, policy });
     expect(res.status).toBe(404);
@@ -281,6 +317,41 @@ describe('the SSRF guard', () => {
       expect(lookups).toEqual(['internal.test']);
       expect(attempts).toEqual([]);
     });
+  });
+
+  it('re-checks the connected address before sending a byte (rebinding after the lookup)', async () => {
+    // The first verdict (in the lookup) says yes, every later one no: what a resolver that changes
+    // its answer between check and connect would look like to the post-connect check.
+    let verdicts = 0;
+    const flipping: AddressPolicy = {
+      isAllowed: (ip) => ip === '127.0.0.2' && ++verdicts === 1,
+      describe: (ip) => `${ip} is no longer what the lookup saw`,
+    };
+    // A raw server, so even a partial request would show up as received bytes.
+    let connections = 0;
+    let bytes = 0;
+    const server = net.createServer((socket) => {
+      connections += 1;
+      socket.on('data', (chunk) => {
+        bytes += chunk.length;
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.2', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      await expectOutboundError(
+        request({ url: `http://rebind.test:${port}/`, policy: flipping, lookup: fakeLookup('127.0.0.2') }),
+        'OUTBOUND_BLOCKED_ADDRESS',
+        /refused 127\.0\.0\.2 for rebind\.test: 127\.0\.0\.2 is no longer what the lookup saw/,
+      );
+      expect(verdicts).toBe(2);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(connections).toBe(1);
+      expect(bytes).toBe(0);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('re-checks a kept-alive socket against the policy before reusing it', async () => {

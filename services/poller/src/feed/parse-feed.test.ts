@@ -219,6 +219,17 @@ describe('JSON feeds', () => {
     expect(untitled!.title).toBe('Untitled post.');
   });
 
+  it('tells JSON from XML by content, whatever the Content-Type says', async () => {
+    const json = readFileSync(join(FIXTURES, 'jsonfeed-tariffs.json'));
+    expect((await parse(json, { contentType: 'text/html' })).format).toBe('jsonfeed');
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), json]);
+    expect((await parse(withBom, { contentType: 'text/plain' })).items).toHaveLength(3);
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), iconv.encode(json.toString(), 'utf-16le')]);
+    expect((await parse(utf16)).items).toHaveLength(3);
+    const xml = readFileSync(join(FIXTURES, 'rdf-customs.rdf'));
+    expect((await parse(xml, { contentType: 'application/json' })).format).toBe('rdf');
+  });
+
   it('names truncated and invalid JSON', async () => {
     const full = readFileSync(join(FIXTURES, 'jsonfeed-tariffs.json'), 'utf8');
     const cut = full.slice(0, full.indexOf('Steel safeguard') + 5);
@@ -232,6 +243,7 @@ describe('JSON feeds', () => {
       'not a feed: JSON without a JSON Feed "version" or "items"',
     );
     expect((await parseError('{"rss":{"version":"2.0"}}')).message).toMatch(/RSS-in-JSON without a "channel"/);
+    expect((await parseError('[1, 2]')).message).toBe('not a feed: the JSON document is not an object');
   });
 });
 

@@ -27,21 +27,15 @@ export interface ParseFeedOptions {
 /** Far above the fetch cap (5 MiB); a guard for callers that hand in bytes from elsewhere. */
 const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
 
-function looksLikeJson(body: Buffer, contentType: string | undefined): boolean {
-  if (/\bjson\b/i.test(contentType ?? '')) return true;
-  for (const byte of body.subarray(0, 64)) {
-    if (
-      byte === 0x20 ||
-      byte === 0x09 ||
-      byte === 0x0a ||
-      byte === 0x0d ||
-      byte === 0xef ||
-      byte === 0xbb ||
-      byte === 0xbf
-    ) {
-      continue;
-    }
-    return byte === 0x7b; // "{"
+/**
+ * JSON or XML is decided by the first significant byte, not the Content-Type: servers label
+ * feeds text/plain, text/html or application/octet-stream often enough. BOMs, whitespace and the
+ * zero bytes of UTF-16 are skipped.
+ */
+function looksLikeJson(body: Buffer): boolean {
+  for (const byte of body.subarray(0, 256)) {
+    if ([0x00, 0x09, 0x0a, 0x0d, 0x20, 0xef, 0xbb, 0xbf, 0xfe, 0xff].includes(byte)) continue;
+    return byte === 0x7b || byte === 0x5b; // "{" or "["
   }
   return false;
 }
@@ -73,7 +67,7 @@ export async function parseFeed(body: Buffer, opts: ParseFeedOptions): Promise<P
   if (body.length > MAX_DOCUMENT_BYTES) {
     throw feedParseError(`not a feed: ${body.length} bytes is more than the ${MAX_DOCUMENT_BYTES}-byte limit`);
   }
-  const isJson = looksLikeJson(body, opts.contentType);
+  const isJson = looksLikeJson(body);
   const { text } = decodeDocument(body, opts.contentType, isJson);
   const trimmed = text.trimStart();
   const raw =
