@@ -5,10 +5,12 @@ describe('benchRouting', () => {
   it('matches an alert against 10,000 subscriptions in well under a millisecond', () => {
     const r = benchRouting({ subscriptions: 10_000, alerts: 2000 });
     console.info('routing bench', r);
-    // The index examines a fraction of the population, not all of it.
+    // The index examines a fraction of the population, not all of it: deterministic, so strict.
     expect(r.meanCandidates).toBeLessThan(r.subscriptions / 3);
-    // The target is p99 < 1 ms; a loaded CI box gets 3x slack so this guards against an O(n) scan
-    // regression rather than measuring the machine. `pnpm bench` reports the real figures.
-    expect(r.p99Ms).toBeLessThan(3);
+    // Timing shares the CPU with the other test files (and other people's jobs), so only the
+    // median is held to the 1 ms budget here and p99 to a gross-regression bound; the p99 < 1 ms
+    // target is measured by running benchRouting alone on an idle machine.
+    expect(r.p50Ms).toBeLessThan(1);
+    expect(r.p99Ms).toBeLessThan(10);
   });
 });

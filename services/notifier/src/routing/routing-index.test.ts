@@ -8,7 +8,7 @@ import {
 } from '@regwatch/contracts';
 import { describe, expect, it } from 'vitest';
 import { makeAlert, makeSubscriptions, makeWorld, seededRng } from './population.js';
-import { buildRoutingIndex, type RouteMatch } from './routing-index.js';
+import { buildRoutingIndex, explainMatch, type RouteMatch } from './routing-index.js';
 
 function sub(id: string, filter: SubscriptionFilter, extra: Partial<Subscription> = {}): Subscription {
   return {
@@ -167,6 +167,15 @@ describe('buildRoutingIndex: semantics', () => {
     const m = index.match(alert({ entities: [], summary: '美国商务部将华为列入实体清单' }));
     expect(ids(m)).toEqual(['cjk']);
     expect(m[0]!.watchEvidence[0]!.text).toBe('华为');
+  });
+
+  it('explains one subscription the same way', () => {
+    const s = sub('one', { topics: ['export_controls'], watchTerms: ['Entity List'] }, { paused: true });
+    expect(explainMatch(alert(), s)).toMatchObject({
+      matchedBy: ['topic:export_controls', 'watch:Entity List'],
+      severity: 'high',
+    });
+    expect(explainMatch(alert({ topics: ['sanctions'] }), s)).toBeNull();
   });
 
   it('counts far fewer candidates than subscriptions for a narrow alert', () => {

@@ -414,3 +414,12 @@ export function buildRoutingIndex(subscriptions: readonly Subscription[]): Routi
     },
   };
 }
+
+/**
+ * Why one subscription gets an alert, with the same rules as {@link buildRoutingIndex}: for delivery
+ * time, when the subscription is known and only `matchedBy` and the severity are needed.
+ * Returns null when it does not match. Paused subscriptions are evaluated as if live.
+ */
+export function explainMatch(alert: Alert, subscription: Subscription): RouteMatch | null {
+  return buildRoutingIndex([subscription]).match(alert, { includePaused: true })[0] ?? null;
+}
