@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Tests import workspace packages from their TypeScript sources (the "source" export
@@ -11,6 +12,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    globalSetup: [fileURLToPath(new URL('./test/global-setup.ts', import.meta.url))],
     reporters: ['default'],
   },
 });

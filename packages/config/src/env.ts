@@ -40,7 +40,10 @@ export const EnvSchema = z.object({
   SMTP_URL: optionalString(),
   SMTP_FROM: z.preprocess((v) => (v === '' ? undefined : v), z.string().default('regwatch <alerts@regwatch.local>')),
   REGWATCH_OUTBOX_DIR: optionalString(),
-  REGWATCH_PUBLIC_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().default('http://127.0.0.1:8080')),
+  REGWATCH_PUBLIC_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().url().default('http://127.0.0.1:8080'),
+  ),
   REGWATCH_UNSUBSCRIBE_SECRET: optionalString(),
   API_HOST: z.preprocess((v) => (v === '' ? undefined : v), z.string().default('127.0.0.1')),
   API_PORT: port(8080),

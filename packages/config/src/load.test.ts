@@ -48,16 +48,20 @@ subscriptions:
         { id: 'a', url: 'https://example.com/1' },
         { id: 'a', url: 'https://example.com/2' },
       ],
-      subscriptions: [{ id: 's', team: 't', channels: [{ type: 'webhook', url: 'https://h.example/x', secret: 'hunter2' }] }],
+      subscriptions: [
+        { id: 's', team: 't', channels: [{ type: 'webhook', url: 'https://h.example/x', secret: 'hunter2' }] },
+      ],
       feedz: [],
     });
     const problems = problemsOf(() => parseConfigText(text, 'cfg.json'));
-    expect(problems.join('\n')).toMatch(/feeds\[1\]\.id: duplicate id "a" \(first used by feeds\[0\]\)|\(root\): Unrecognized key/);
+    expect(problems.join('\n')).toMatch(
+      /feeds\[1\]\.id: duplicate id "a" \(first used by feeds\[0\]\)|\(root\): Unrecognized key/,
+    );
     expect(problems.some((p) => p.includes('subscriptions[0].channels[0].secret'))).toBe(true);
     expect(problems.some((p) => p.includes('feedz'))).toBe(true);
   });
 
-  it('expands ${VAR} from the environment and names a missing one', () => {
+  it('expands $-brace variables from the environment and names a missing one', () => {
     const text = `subscriptions:\n  - id: s\n    team: t\n    channels: [{ type: webhook, url: "https://h.example/x", secret: "\${HOOK_SECRET}" }]\n`;
     const ok = parseConfigText(text, 'c', { HOOK_SECRET: SECRET });
     expect(ok.subscriptions[0]?.channels[0]).toMatchObject({ secret: SECRET });

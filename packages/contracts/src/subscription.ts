@@ -24,7 +24,10 @@ export const EmailAddressSchema = z
   .string()
   .trim()
   .max(254)
-  .regex(/^[^\s@,;<>"()\\[\]]+@[^\s@,;<>"()\\[\]]+\.[^\s@,;<>"()\\[\]]+$/, 'must be an email address like team@example.com');
+  .regex(
+    /^[^\s@,;<>"()\\[\]]+@[^\s@,;<>"()\\[\]]+\.[^\s@,;<>"()\\[\]]+$/,
+    'must be an email address like team@example.com',
+  );
 
 export const EmailChannelSchema = z.object({
   type: z.literal('email'),

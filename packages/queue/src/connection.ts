@@ -9,7 +9,11 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
  */
 export type ConnectionRole = 'worker' | 'producer';
 
-export function createRedis(url: string = DEFAULT_REDIS_URL, role: ConnectionRole = 'worker', extra: RedisOptions = {}): Redis {
+export function createRedis(
+  url: string = DEFAULT_REDIS_URL,
+  role: ConnectionRole = 'worker',
+  extra: RedisOptions = {},
+): Redis {
   const common: RedisOptions = {
     lazyConnect: false,
     connectionName: `regwatch-${role}`,

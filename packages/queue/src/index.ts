@@ -1,4 +1,11 @@
-export { bullPrefix, type ConnectionRole, createRedis, DEFAULT_REDIS_URL, stateKey, waitForRedis } from './connection.js';
+export {
+  bullPrefix,
+  type ConnectionRole,
+  createRedis,
+  DEFAULT_REDIS_URL,
+  stateKey,
+  waitForRedis,
+} from './connection.js';
 export { closeAll, onShutdown } from './lifecycle.js';
 export { countJobs, createQueue, DEFAULT_JOB_OPTIONS } from './queues.js';
 export { defaultBackoff, type JobDefinition, startWorker, toProcessor, type WorkerHandle } from './runner.js';

@@ -13,7 +13,10 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600, count: 50_000 },
 };
 
-export function createQueue(name: string, deps: { connection: Redis; prefix: string; defaultJobOptions?: JobsOptions }): Queue {
+export function createQueue(
+  name: string,
+  deps: { connection: Redis; prefix: string; defaultJobOptions?: JobsOptions },
+): Queue {
   return new Queue(name, {
     connection: deps.connection,
     prefix: bullPrefix(deps.prefix),
@@ -24,7 +27,13 @@ export function createQueue(name: string, deps: { connection: Redis; prefix: str
 /** Job counts for a set of queues, for the api and the ops view. */
 export async function countJobs(queues: Queue[]): Promise<Record<string, Record<string, number>>> {
   const entries = await Promise.all(
-    queues.map(async (q) => [q.name, await q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'paused', 'prioritized')] as const),
+    queues.map(
+      async (q) =>
+        [
+          q.name,
+          await q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'paused', 'prioritized'),
+        ] as const,
+    ),
   );
   return Object.fromEntries(entries);
 }

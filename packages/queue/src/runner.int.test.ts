@@ -37,7 +37,7 @@ describe('worker runner (real Redis)', () => {
           return n * 2;
         },
       },
-      { connection: redis.duplicate(), prefix, log: silentLogger() },
+      { connection: redis, prefix, log: silentLogger() },
     );
     try {
       const bad = await queue.add('x', { v: 1, n: 'seven' });
@@ -47,7 +47,9 @@ describe('worker runner (real Redis)', () => {
       expect(failed.attemptsMade).toBe(1); // UnrecoverableError: no retry despite attempts: 8
 
       const unlucky = await queue.add('x', { v: 1, n: 13 });
-      expect(await unlucky.waitUntilFinished(events).catch((e: Error) => e.message)).toBe('UNLUCKY: thirteen is refused');
+      expect(await unlucky.waitUntilFinished(events).catch((e: Error) => e.message)).toBe(
+        'UNLUCKY: thirteen is refused',
+      );
 
       const good = await queue.add('x', { v: 1, n: 21 });
       expect(await good.waitUntilFinished(events)).toBe(42);

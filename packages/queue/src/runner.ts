@@ -1,6 +1,6 @@
-import { type Job, type Processor, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import { formatIssues, isPermanent, RateLimitedError } from '@regwatch/contracts';
 import type { Logger } from '@regwatch/logger';
+import { type Job, type Processor, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import { bullPrefix } from './connection.js';

@@ -1,0 +1,54 @@
+import { type Config, ConfigError, loadConfig } from '@regwatch/config';
+import { createLogger, type Logger, redactUrl } from '@regwatch/logger';
+import { type AddressPolicy, createAddressPolicy, parseAllowNets } from '@regwatch/outbound';
+import { closeAll, createRedis, DEFAULT_REDIS_URL, onShutdown, waitForRedis } from '@regwatch/queue';
+import type { Redis } from 'ioredis';
+
+export interface Runtime {
+  config: Config;
+  log: Logger;
+  redis: Redis;
+  policy: AddressPolicy;
+  redisUrl: string;
+}
+
+/**
+ * Loads and validates config (exits 2 with every problem listed when it is bad), builds the
+ * logger, the outbound address policy and a worker-role Redis connection, and waits for Redis.
+ */
+export async function bootstrap(service: string, options: { defaultConfigFile?: string } = {}): Promise<Runtime> {
+  let config: Config;
+  try {
+    config = loadConfig(options.defaultConfigFile ? { defaultFile: options.defaultConfigFile } : {});
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`regwatch ${service}: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger({ level: config.env.LOG_LEVEL, format: config.env.LOG_FORMAT, name: service });
+  let policy: AddressPolicy;
+  try {
+    policy = createAddressPolicy(parseAllowNets(config.env.REGWATCH_ALLOW_NETS));
+  } catch (err) {
+    process.stderr.write(`regwatch ${service}: REGWATCH_ALLOW_NETS: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const redisUrl = config.env.REDIS_URL ?? DEFAULT_REDIS_URL;
+  const redis = createRedis(redisUrl, 'worker');
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  try {
+    await waitForRedis(redis, 10_000);
+  } catch (err) {
+    log.fatal({ redis: redactUrl(redisUrl), err: (err as Error).message }, 'cannot reach Redis');
+    process.exit(1);
+  }
+  log.info({ redis: redactUrl(redisUrl), prefix: config.env.REGWATCH_PREFIX, config: config.filePath }, 'started');
+  return { config, log, redis, policy, redisUrl };
+}
+
+/** Installs the SIGTERM/SIGINT drain: close the service's handles, then Redis. */
+export function drainOnSignal(runtime: Runtime, handles: Array<{ close(): Promise<void> }>): void {
+  onShutdown(() => closeAll([...handles.map((h) => () => h.close()), () => runtime.redis.quit()]), runtime.log);
+}

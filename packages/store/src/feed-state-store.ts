@@ -1,0 +1,59 @@
+import { stateKey } from '@regwatch/queue';
+import type { Redis } from 'ioredis';
+
+/** What the poller remembers about one feed: HTTP validators and health. */
+export interface FeedState {
+  etag?: string;
+  lastModified?: string;
+  permanentUrl?: string;
+  lastAttemptAt?: string;
+  lastSuccessAt?: string;
+  lastStatus?: number;
+  lastError?: string;
+  consecutiveFailures: number;
+  itemsSeen: number;
+  nextPollAt?: string;
+}
+
+const NUMERIC = new Set(['lastStatus', 'consecutiveFailures', 'itemsSeen']);
+
+/** Per-feed state in one Redis hash; the api reads it for feed health. */
+export class FeedStateStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private key(feedId: string): string {
+    return stateKey(this.prefix, 'feed', feedId);
+  }
+
+  async get(feedId: string): Promise<FeedState> {
+    const raw = await this.redis.hgetall(this.key(feedId));
+    const state: Record<string, unknown> = { consecutiveFailures: 0, itemsSeen: 0 };
+    for (const [k, v] of Object.entries(raw)) state[k] = NUMERIC.has(k) ? Number(v) : v;
+    return state as unknown as FeedState;
+  }
+
+  /** Sets the given fields; `undefined` deletes a field. */
+  async update(feedId: string, patch: Partial<FeedState>): Promise<void> {
+    const set: Record<string, string> = {};
+    const del: string[] = [];
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === undefined) del.push(k);
+      else set[k] = String(v);
+    }
+    const tx = this.redis.multi();
+    if (Object.keys(set).length > 0) tx.hset(this.key(feedId), set);
+    if (del.length > 0) tx.hdel(this.key(feedId), ...del);
+    await tx.exec();
+  }
+
+  async incrementSeen(feedId: string, by: number): Promise<void> {
+    if (by > 0) await this.redis.hincrby(this.key(feedId), 'itemsSeen', by);
+  }
+
+  async remove(feedId: string): Promise<void> {
+    await this.redis.del(this.key(feedId));
+  }
+}

@@ -1,0 +1,1 @@
+export { type ApiDeps, buildServer, startApi } from './server.js';

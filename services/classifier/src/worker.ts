@@ -1,0 +1,48 @@
+import { type AlertJob, ItemJobSchema, QUEUES } from '@regwatch/contracts';
+import type { Logger } from '@regwatch/logger';
+import { createQueue, startWorker } from '@regwatch/queue';
+import type { Engine } from '@regwatch/rules';
+import { AlertStore } from '@regwatch/store';
+import type { Redis } from 'ioredis';
+import { classifyItem } from './classify/classify-item.js';
+
+export interface ClassifierDeps {
+  connection: Redis;
+  prefix: string;
+  log: Logger;
+  /** The current rules; a getter so a reload takes effect on the next item. */
+  engine: () => Engine;
+  concurrency?: number;
+}
+
+/** Thin BullMQ wiring around `classifyItem`: items queue in, alerts queue out. */
+export function startClassifier(deps: ClassifierDeps): { close(): Promise<void> } {
+  const alertsQueue = createQueue(QUEUES.alerts, { connection: deps.connection, prefix: deps.prefix });
+  const store = new AlertStore(deps.connection, { prefix: deps.prefix });
+  const worker = startWorker(
+    {
+      queue: QUEUES.items,
+      schema: ItemJobSchema,
+      concurrency: deps.concurrency ?? 8,
+      handle: async ({ item }, { log }) => {
+        const outcome = await classifyItem(item, {
+          classify: (input) => deps.engine().classify(input),
+          saveAlert: (alert) => store.save(alert),
+          publish: async (alert) => {
+            await alertsQueue.add('alert', { v: 1, alert } satisfies AlertJob, { jobId: `alert-${alert.id}` });
+          },
+          now: () => new Date(),
+        });
+        if (outcome.flagged) log.info({ itemId: item.id, feedId: item.feedId, ...outcome }, 'item flagged');
+        return outcome;
+      },
+    },
+    { connection: deps.connection, prefix: deps.prefix, log: deps.log },
+  );
+  return {
+    close: async () => {
+      await worker.close();
+      await alertsQueue.close();
+    },
+  };
+}

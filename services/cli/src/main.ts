@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+import { createInterface } from 'node:readline';
+import { parseEnv } from '@regwatch/config';
+import { createRulesHolder } from '@regwatch/rules';
+import { classify } from './commands/classify.js';
+import { configCheck } from './commands/config-check.js';
+import { demo } from './commands/demo.js';
+import { evalCommand } from './commands/eval.js';
+import { pollOnce } from './commands/poll-once.js';
+import { start } from './commands/start.js';
+import type { CommandIo } from './io.js';
+
+const USAGE = `usage: regwatch <command>
+
+  start                      run poller, classifier, notifier and api in one process
+  demo [--exit-when-done]    the whole pipeline offline on sample feeds
+  config check [file]        validate a config file (default: REGWATCH_CONFIG)
+  classify [--jsonl]         classify {title, summary, url?, lang?} from stdin
+  eval <file.jsonl> [--json] precision/recall on a labelled set
+  poll-once <url> [--json]   fetch, parse and normalize one feed and print its items
+`;
+
+const io: CommandIo = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+  stdinLines: () => createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY }),
+  env: process.env,
+};
+
+function engine() {
+  return createRulesHolder(parseEnv(process.env).REGWATCH_RULES).engine;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start':
+      return start(rest, io);
+    case 'demo':
+      return demo(rest, io);
+    case 'config':
+      if (rest[0] === 'check') return configCheck(rest.slice(1), io);
+      break;
+    case 'classify':
+      return classify(rest, io, engine());
+    case 'eval':
+      return evalCommand(rest, io, engine());
+    case 'poll-once':
+      return pollOnce(rest, io);
+    case undefined:
+    case 'help':
+    case '--help':
+      io.stdout(USAGE);
+      return 0;
+  }
+  io.stderr(`regwatch: unknown command "${argv.join(' ')}"\n\n${USAGE}`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`regwatch: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,78 @@
+import { startApi } from '@regwatch/api';
+import { startClassifier } from '@regwatch/classifier';
+import type { Config } from '@regwatch/config';
+import type { Logger } from '@regwatch/logger';
+import { startNotifier } from '@regwatch/notifier';
+import type { AddressPolicy } from '@regwatch/outbound';
+import { startPoller } from '@regwatch/poller';
+import { closeAll, createRedis, waitForRedis } from '@regwatch/queue';
+import { createRulesHolder } from '@regwatch/rules';
+
+export interface AllInOne {
+  apiUrl: string;
+  close(): Promise<void>;
+}
+
+/** Runs the four services in one process: what `pnpm start` and `pnpm demo` do. */
+export async function runAll(options: {
+  config: Config;
+  redisUrl: string;
+  log: Logger;
+  policy: AddressPolicy;
+  outboxDir: string;
+}): Promise<AllInOne> {
+  const { config, log } = options;
+  const prefix = config.env.REGWATCH_PREFIX;
+  const redis = createRedis(options.redisUrl, 'worker');
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  await waitForRedis(redis, 10_000);
+  const producer = createRedis(options.redisUrl, 'producer');
+  producer.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+
+  const rules = createRulesHolder(config.env.REGWATCH_RULES);
+  const classifier = startClassifier({
+    connection: redis,
+    prefix,
+    log: log.child({ svc: 'classifier' }),
+    engine: () => rules.engine,
+  });
+  const notifier = await startNotifier({
+    connection: redis,
+    prefix,
+    log: log.child({ svc: 'notifier' }),
+    policy: options.policy,
+    subscriptions: () => config.file.subscriptions,
+    email: {
+      ...(config.env.SMTP_URL ? { smtpUrl: config.env.SMTP_URL } : { outboxDir: options.outboxDir }),
+      from: config.env.SMTP_FROM,
+    },
+    publicUrl: config.env.REGWATCH_PUBLIC_URL,
+    ...(config.env.REGWATCH_UNSUBSCRIBE_SECRET ? { unsubscribeSecret: config.env.REGWATCH_UNSUBSCRIBE_SECRET } : {}),
+  });
+  const poller = await startPoller({
+    connection: redis,
+    prefix,
+    log: log.child({ svc: 'poller' }),
+    policy: options.policy,
+    feeds: () => config.file.feeds,
+  });
+  const api = await startApi({
+    connection: producer,
+    prefix,
+    log: log.child({ svc: 'api' }),
+    host: config.env.API_HOST,
+    port: config.env.API_PORT,
+  });
+  return {
+    apiUrl: api.url,
+    close: () =>
+      closeAll([
+        () => api.close(),
+        () => poller.close(),
+        () => classifier.close(),
+        () => notifier.close(),
+        () => producer.quit(),
+        () => redis.quit(),
+      ]),
+  };
+}

@@ -1,0 +1,11 @@
+export { createMailer, sendEmail } from './delivery/email.js';
+export { DELIVERY_BACKOFF_MS, deliveryBackoffStrategy, nextDelayMs } from './delivery/retry.js';
+export { signUnsubscribeToken, verifyUnsubscribeToken } from './delivery/unsubscribe-token.js';
+export { buildWebhookEvent, sendWebhook } from './delivery/webhook.js';
+export { type DeliverDeps, deliver } from './notify/deliver.js';
+export { channelKey, deliveryIdFor } from './notify/keys.js';
+export { type RouteAlertDeps, routeAlert } from './notify/route-alert.js';
+export { renderAlertEmail } from './render/alert-email.js';
+export { benchRouting } from './routing/bench.js';
+export { buildRoutingIndex, explainMatch, type RoutingIndex } from './routing/routing-index.js';
+export { type NotifierDeps, startNotifier } from './worker.js';

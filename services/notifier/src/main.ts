@@ -1,0 +1,19 @@
+import { resolve } from 'node:path';
+import { bootstrap, drainOnSignal } from '@regwatch/runtime';
+import { startNotifier } from './worker.js';
+
+const runtime = await bootstrap('notifier');
+const { env, file } = runtime.config;
+const outboxDir = resolve(env.REGWATCH_OUTBOX_DIR ?? `${env.REGWATCH_DATA_DIR}/outbox`);
+const notifier = await startNotifier({
+  connection: runtime.redis,
+  prefix: env.REGWATCH_PREFIX,
+  log: runtime.log,
+  policy: runtime.policy,
+  subscriptions: () => file.subscriptions,
+  email: { ...(env.SMTP_URL ? { smtpUrl: env.SMTP_URL } : { outboxDir }), from: env.SMTP_FROM },
+  publicUrl: env.REGWATCH_PUBLIC_URL,
+  ...(env.REGWATCH_UNSUBSCRIBE_SECRET ? { unsubscribeSecret: env.REGWATCH_UNSUBSCRIBE_SECRET } : {}),
+});
+if (!env.SMTP_URL) runtime.log.info({ outboxDir }, 'SMTP_URL is not set: email is written to the outbox folder');
+drainOnSignal(runtime, [notifier]);

@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { startClassifier } from '@regwatch/classifier';
+import { QUEUES, type Subscription } from '@regwatch/contracts';
+import { silentLogger } from '@regwatch/logger';
+import { startNotifier } from '@regwatch/notifier';
+import { createAddressPolicy } from '@regwatch/outbound';
+import { startPoller } from '@regwatch/poller';
+import { bullPrefix, createQueue } from '@regwatch/queue';
+import { createRulesHolder } from '@regwatch/rules';
+import { QueueEvents } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  deletePrefix,
+  type FeedServer,
+  type SmtpSink,
+  startFeedServer,
+  startSmtpSink,
+  startWebhookReceiver,
+  testPrefix,
+  testRedis,
+  type WebhookReceiver,
+} from '../helpers/index.js';
+
+const STORY = {
+  title: 'Chinese customs now inspect every semiconductor shipment to stop NVIDIA H20 imports',
+  summary:
+    'Customs officers at Chinese ports check all incoming chip shipments for NVIDIA H20 and RTX 6000D accelerators; Tencent, ByteDance and Alibaba were told to cancel their orders.',
+  link: '/2026/11/china-customs-chip-inspections?utm_source=rss&utm_medium=feed',
+};
+const REVIEW = {
+  title: 'Tested: the GeForce RTX 5080 Super is the fastest card under $1,000',
+  summary:
+    'In our benchmarks the new NVIDIA graphics card beats last year’s model by 18% at 4K, and it runs quieter too.',
+  link: '/2026/11/rtx-5080-super-review',
+};
+
+function rss(base: string, items: Array<typeof STORY>): string {
+  const entries = items
+    .map(
+      (i, n) => `<item><title>${i.title}</title><link>${base}${i.link.replace(/&/g, '&amp;')}</link>
+<guid isPermaLink="false">e2e-${n}</guid><pubDate>Sat, 28 Nov 2026 0${n}:00:00 GMT</pubDate>
+<description>&lt;p&gt;${i.summary}&lt;/p&gt;</description></item>`,
+    )
+    .join('\n');
+  return `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>E2E wire</title><link>${base}/</link>${entries}</channel></rss>`;
+}
+
+describe('pipeline end to end (real Redis, SMTP and webhook receiver)', () => {
+  const prefix = testPrefix();
+  const redis = testRedis();
+  const secret = `whsec_${randomBytes(24).toString('base64')}`;
+  let feeds: FeedServer;
+  let hooks: WebhookReceiver;
+  let smtp: SmtpSink;
+  let events: QueueEvents;
+  const closers: Array<() => Promise<unknown>> = [];
+
+  beforeAll(async () => {
+    feeds = await startFeedServer();
+    hooks = await startWebhookReceiver(secret);
+    smtp = await startSmtpSink();
+    feeds.set('/wire.xml', rss(feeds.url, [STORY, REVIEW]));
+    const subscriptions: Subscription[] = [
+      {
+        id: 'chips-team',
+        team: 'chips',
+        filter: { topics: ['customs_enforcement', 'import_restrictions', 'export_controls'] },
+        channels: [
+          { type: 'webhook', url: hooks.url, secret },
+          { type: 'email', to: ['compliance@example.com'] },
+        ],
+        mode: 'immediate',
+        paused: false,
+      },
+    ];
+    const log = silentLogger();
+    const policy = createAddressPolicy(['127.0.0.0/8']);
+    const rules = createRulesHolder();
+    events = new QueueEvents(QUEUES.polls, { connection: redis.duplicate(), prefix: bullPrefix(prefix) });
+    await events.waitUntilReady();
+    const notifier = await startNotifier({
+      connection: redis,
+      prefix,
+      log,
+      policy,
+      subscriptions: () => subscriptions,
+      email: { smtpUrl: smtp.url, from: 'regwatch <alerts@regwatch.test>' },
+      publicUrl: 'http://127.0.0.1:9/',
+      unsubscribeSecret: 'e2e-unsubscribe-secret',
+    });
+    const classifier = startClassifier({ connection: redis, prefix, log, engine: () => rules.engine });
+    const poller = await startPoller({
+      connection: redis,
+      prefix,
+      log,
+      policy,
+      feeds: () => [{ id: 'wire', url: `${feeds.url}/wire.xml`, intervalSeconds: 3600, enabled: true }],
+    });
+    closers.push(
+      () => poller.close(),
+      () => classifier.close(),
+      () => notifier.close(),
+      () => events.close(),
+    );
+  });
+
+  afterAll(async () => {
+    for (const close of closers) await close();
+    await deletePrefix(redis, prefix);
+    await redis.quit();
+    await Promise.all([feeds.close(), hooks.close(), smtp.close()]);
+  });
+
+  it('delivers one verified webhook and one email for the export-control story, nothing for the review', async () => {
+    const [hook] = await hooks.waitFor(1);
+    const [mail] = await smtp.waitFor(1);
+    const canonical = `${feeds.url}/2026/11/china-customs-chip-inspections`;
+
+    expect(hook!.payload.type).toBe('alert.created');
+    expect(hook!.payload.data.title).toBe(STORY.title);
+    expect(hook!.payload.data.url).toBe(canonical);
+    expect(hook!.payload.data).toMatchObject({
+      topics: expect.arrayContaining(['customs_enforcement']),
+      jurisdictions: expect.arrayContaining(['CN']),
+      entities: expect.arrayContaining(['NVIDIA', 'H20']),
+    });
+    expect(hooks.rejected).toBe(0);
+
+    expect(mail!.envelope.to).toEqual(['compliance@example.com']);
+    expect(mail!.mail.subject).toMatch(
+      /^\[regwatch\] (NOTICE|HIGH|CRITICAL) Chinese customs now inspect every semiconductor shipment/,
+    );
+    expect(mail!.mail.text).toContain(canonical);
+    expect(mail!.mail.html || '').toContain(canonical);
+
+    // Let the rest of the pipeline settle, then check the review produced nothing.
+    const items = createQueue(QUEUES.items, { connection: redis, prefix });
+    const alerts = createQueue(QUEUES.alerts, { connection: redis, prefix });
+    const deliveries = createQueue(QUEUES.deliveries, { connection: redis, prefix });
+    try {
+      const settled = async () => {
+        const counts = await Promise.all(
+          [items, alerts, deliveries].map((q) => q.getJobCounts('waiting', 'active', 'delayed')),
+        );
+        return counts.every((c) => (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) === 0);
+      };
+      const deadline = Date.now() + 10_000;
+      while (!(await settled()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await items.getCompletedCount()).toBe(2);
+      expect(await alerts.getCompletedCount()).toBe(1);
+      expect(hooks.received).toHaveLength(1);
+      expect(smtp.received).toHaveLength(1);
+    } finally {
+      await Promise.all([items.close(), alerts.close(), deliveries.close()]);
+    }
+  });
+
+  it('polling the same feed again queues nothing new and alerts nobody', async () => {
+    const polls = createQueue(QUEUES.polls, { connection: redis, prefix });
+    try {
+      // A changed ETag forces a full parse: the items are the same, so none is new.
+      feeds.set('/wire.xml', rss(feeds.url, [STORY, REVIEW]));
+      const job = await polls.add('poll', { v: 1, feedId: 'wire' });
+      const outcome = await job.waitUntilFinished(events, 10_000);
+      expect(outcome).toMatchObject({ status: 'ok', items: 2, newItems: 0 });
+      // And an unchanged feed costs a 304 and no parse.
+      const again = await polls.add('poll', { v: 1, feedId: 'wire' });
+      expect(await again.waitUntilFinished(events, 10_000)).toEqual({ status: 'not-modified' });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(hooks.received).toHaveLength(1);
+      expect(smtp.received).toHaveLength(1);
+    } finally {
+      await polls.close();
+    }
+  });
+});

@@ -1,0 +1,4 @@
+export { type FeedServer, startFeedServer } from './feed-server.js';
+export { deletePrefix, TEST_REDIS_URL, testPrefix, testRedis } from './redis.js';
+export { type ReceivedMail, type SmtpSink, startSmtpSink } from './smtp-sink.js';
+export { type ReceivedWebhook, startWebhookReceiver, type WebhookReceiver, waitUntil } from './webhook-receiver.js';
