@@ -18,7 +18,11 @@ export interface AcMatch {
 const ASCII = 128;
 
 export class AhoCorasick {
-  private readonly ascii: Int32Array; // state * 128 + code → next state (full DFA for ASCII)
+  /** ASCII code unit → column of the dense table (0 = a character no pattern contains). */
+  private readonly classes: Uint8Array;
+  private readonly width: number;
+  /** state * width + class → next state: a full DFA for ASCII, states numbered breadth-first. */
+  private readonly ascii: Int32Array;
   private readonly wide: Array<Map<number, number> | undefined>; // goto edges for code units ≥ 128
   private readonly fail: Int32Array;
   private readonly out: Array<Int32Array | undefined>;
@@ -27,88 +31,75 @@ export class AhoCorasick {
   /** Builds the automaton. Empty patterns are ignored (they would match everywhere). */
   constructor(patterns: readonly string[]) {
     this.lengths = Int32Array.from(patterns, (p) => p.length);
-    // 1. The trie.
-    const asciiEdges: number[][] = [[]];
-    const wideEdges: Array<Map<number, number> | undefined> = [undefined];
+    // 1. The trie, with Map edges for every code unit.
+    const edges: Array<Map<number, number>> = [new Map()];
     const own: number[][] = [[]];
+    const classes = new Uint8Array(ASCII);
+    let width = 1;
     patterns.forEach((p, index) => {
       if (p.length === 0) return;
       let s = 0;
       for (let i = 0; i < p.length; i++) {
         const c = p.charCodeAt(i);
-        let next: number | undefined;
-        if (c < ASCII) next = asciiEdges[s]![c];
-        else next = wideEdges[s]?.get(c);
+        if (c < ASCII && classes[c] === 0) classes[c] = width++;
+        let next = edges[s]!.get(c);
         if (next === undefined) {
-          next = own.length;
+          next = edges.length;
+          edges.push(new Map());
           own.push([]);
-          asciiEdges.push([]);
-          wideEdges.push(undefined);
-          if (c < ASCII) asciiEdges[s]![c] = next;
-          else {
-            let m = wideEdges[s];
-            if (m === undefined) {
-              m = new Map();
-              wideEdges[s] = m;
-            }
-            m.set(c, next);
-          }
+          edges[s]!.set(c, next);
         }
         s = next;
       }
       own[s]!.push(index);
     });
 
-    // 2. Failure links breadth-first; the ASCII table becomes a full DFA on the way.
-    const n = own.length;
+    // 2. Number states breadth-first, so the shallow states every scan visits sit together in memory
+    //    (the dense table is megabytes; its first rows are the hot ones).
+    const n = edges.length;
+    const order = [0];
+    for (let qi = 0; qi < order.length; qi++) for (const t of edges[order[qi]!]!.values()) order.push(t);
+    const id = new Int32Array(n);
+    order.forEach((old, i) => {
+      id[old] = i;
+    });
+
+    // 3. Failure links in the same breadth-first order; the ASCII table becomes a full DFA on the way.
     const fail = new Int32Array(n);
-    const ascii = new Int32Array(n * ASCII);
+    const ascii = new Int32Array(n * width);
+    const wide: Array<Map<number, number> | undefined> = new Array(n);
     const out: Array<Int32Array | undefined> = new Array(n);
-    const queue: number[] = [];
-    for (let c = 0; c < ASCII; c++) {
-      const t = asciiEdges[0]![c];
-      if (t !== undefined) {
-        ascii[c] = t;
-        fail[t] = 0;
-        queue.push(t);
-      }
-    }
-    for (const t of wideEdges[0]?.values() ?? []) {
-      fail[t] = 0;
-      queue.push(t);
-    }
-    out[0] = own[0]!.length > 0 ? Int32Array.from(own[0]!) : undefined;
-    for (let qi = 0; qi < queue.length; qi++) {
-      const s = queue[qi]!;
+    for (let s = 0; s < n; s++) {
+      const old = order[s]!;
       const f = fail[s]!;
-      const merged = own[s]!.concat(out[f] ? Array.from(out[f]!) : []);
+      const merged = s === 0 ? own[old]! : own[old]!.concat(out[f] ? Array.from(out[f]!) : []);
       out[s] = merged.length > 0 ? Int32Array.from(merged) : undefined;
-      for (let c = 0; c < ASCII; c++) {
-        const t = asciiEdges[s]![c];
-        if (t !== undefined) {
-          fail[t] = ascii[f * ASCII + c]!;
-          ascii[s * ASCII + c] = t;
-          queue.push(t);
-        } else {
-          ascii[s * ASCII + c] = ascii[f * ASCII + c]!;
-        }
-      }
-      const edges = wideEdges[s];
-      if (edges !== undefined) {
-        for (const [c, t] of edges) {
-          fail[t] = this.stepWide(wideEdges, fail, f, c);
-          queue.push(t);
+      if (s > 0) ascii.set(ascii.subarray(f * width, f * width + width), s * width);
+      for (const [c, oldNext] of edges[old]!) {
+        const t = id[oldNext]!;
+        // The failure of a child: follow the parent's failure chain until a state with an edge on c.
+        fail[t] = s === 0 ? 0 : c < ASCII ? ascii[f * width + classes[c]!]! : this.stepWideIn(wide, fail, f, c);
+        if (c < ASCII) ascii[s * width + classes[c]!] = t;
+        else {
+          let m = wide[s];
+          if (m === undefined) {
+            m = new Map();
+            wide[s] = m;
+          }
+          m.set(c, t);
         }
       }
     }
+    this.classes = classes;
+    this.width = width;
     this.ascii = ascii;
-    this.wide = wideEdges;
+    this.wide = wide;
     this.fail = fail;
     this.out = out;
   }
 
   /** Follows failure links from `s` until a state with an edge for wide code unit `c` (or the root). */
-  private stepWide(wide: Array<Map<number, number> | undefined>, fail: Int32Array, s: number, c: number): number {
+  private stepWideIn(wide: Array<Map<number, number> | undefined>, fail: Int32Array, s: number, c: number): number {
     let state = s;
     for (;;) {
       const t = wide[state]?.get(c);
@@ -118,19 +109,36 @@ export class AhoCorasick {
     }
   }
 
-  /** Calls `onMatch(pattern, start, end)` for every occurrence, in order of `end`. */
-  scan(text: string, onMatch: (pattern: number, start: number, end: number) => void): void {
-    const { ascii, wide, fail, out, lengths } = this;
+  /**
+   * Calls `onMatch(pattern, start, end)` for every occurrence, in order of `end`. With `boundaries`
+   * (per pattern: bit 1 = needs a word boundary on the left, bit 2 = on the right, where a word
+   * character is what `isWord` says), occurrences inside words are skipped here, before the callback:
+   * short patterns ("eu", "us") occur inside many words, and most of the scan's callbacks would be those.
+   */
+  scan(
+    text: string,
+    onMatch: (pattern: number, start: number, end: number) => void,
+    boundaries?: Uint8Array,
+    isWord?: (text: string, index: number) => boolean,
+  ): void {
+    const { ascii, classes, width, wide, fail, out, lengths } = this;
+    const n = text.length;
     let s = 0;
-    for (let i = 0; i < text.length; i++) {
+    for (let i = 0; i < n; i++) {
       const c = text.charCodeAt(i);
-      s = c < ASCII ? ascii[s * ASCII + c]! : this.stepWide(wide, fail, s, c);
+      s = c < ASCII ? ascii[s * width + classes[c]!]! : this.stepWideIn(wide, fail, s, c);
       const o = out[s];
-      if (o !== undefined) {
-        for (let k = 0; k < o.length; k++) {
-          const p = o[k]!;
-          onMatch(p, i + 1 - lengths[p]!, i + 1);
+      if (o === undefined) continue;
+      const end = i + 1;
+      for (let k = 0; k < o.length; k++) {
+        const p = o[k]!;
+        const start = end - lengths[p]!;
+        if (boundaries !== undefined && isWord !== undefined) {
+          const b = boundaries[p]!;
+          if ((b & 1) !== 0 && start > 0 && isWord(text, start - 1)) continue;
+          if ((b & 2) !== 0 && end < n && isWord(text, end)) continue;
         }
+        onMatch(p, start, end);
       }
     }
   }

@@ -8,8 +8,8 @@ import {
   type Topic,
 } from '@regwatch/contracts';
 import { AhoCorasick } from './aho-corasick.js';
-import { createNormalizer, isWordChar, type NormalizedText, type Normalizer } from './normalize.js';
-import { storyIdFor } from './story.js';
+import { createNormalizer, isWordAt, isWordChar, type NormalizedText, type Normalizer } from './normalize.js';
+import { exactHash, formatStoryId, outletSuffixStart, simhashOfNormalized } from './story.js';
 import type { ContextSpec, Rules } from './taxonomy.js';
 
 /** Per-call options. */
@@ -264,6 +264,7 @@ export function compileRules(rules: Rules): Engine {
     normalize,
     automaton,
     uses,
+    boundaries: commonBoundaries(uses),
     termRules,
     combos,
     jurisdictionEntries,
@@ -296,6 +297,7 @@ export function compileRules(rules: Rules): Engine {
 interface WatchMatcher {
   automaton: AhoCorasick;
   uses: Use[][];
+  boundaries: Uint8Array;
 }
 
 function compileWatch(terms: readonly string[], normalize: Normalizer): WatchMatcher {
@@ -322,7 +324,7 @@ function compileWatch(terms: readonly string[], normalize: Normalizer): WatchMat
       exact: undefined,
     });
   }
-  return { automaton: new AhoCorasick(list), uses };
+  return { automaton: new AhoCorasick(list), uses, boundaries: commonBoundaries(uses) };
 }
 
 interface CompiledContext {
@@ -330,6 +332,7 @@ interface CompiledContext {
   normalize: Normalizer;
   automaton: AhoCorasick;
   uses: Use[][];
+  boundaries: Uint8Array;
   termRules: TermRule[];
   combos: ComboRule[];
   jurisdictionEntries: Array<{ code: string; weight: number; key: string }>;
@@ -341,27 +344,56 @@ interface CompiledContext {
   watchMatcher(terms: readonly string[]): WatchMatcher;
 }
 
+/**
+ * The story id from the text already normalized for matching (one normalization per field). Items
+ * that differ only in case, width, accents, punctuation or an outlet suffix share it.
+ */
+function storyIdOf(originals: [string, string], norms: [NormalizedText, NormalizedText]): string {
+  const cut = outletSuffixStart(originals[0]);
+  let titleEnd = norms[0].text.length;
+  if (cut < originals[0].length) {
+    titleEnd = 0;
+    while (titleEnd < norms[0].starts.length && norms[0].starts[titleEnd]! < cut) titleEnd++;
+  }
+  const h = simhashOfNormalized(norms[0].text.slice(0, titleEnd), norms[1].text);
+  return formatStoryId(h ?? exactHash(originals[0], originals[1]));
+}
+
+/** Per pattern, the boundaries every use needs (bit 1 left, bit 2 right): checked inside the scan. */
+function commonBoundaries(uses: Use[][]): Uint8Array {
+  return Uint8Array.from(uses, (list) => {
+    let b = 3;
+    for (const u of list) b &= (u.left ? 1 : 0) | (u.right ? 2 : 0);
+    return b;
+  });
+}
+
 /** Collects the automaton's matches on one field that pass their boundary and case checks. */
 function collectHits(
-  automaton: AhoCorasick,
-  uses: Use[][],
+  matcher: { automaton: AhoCorasick; uses: Use[][]; boundaries: Uint8Array },
   norm: NormalizedText,
   original: string,
   field: Field,
   out: Hit[],
 ): void {
   const text = norm.text;
-  automaton.scan(text, (p, start, end) => {
-    for (const use of uses[p]!) {
-      if (use.left && start > 0 && isWordChar(text[start - 1])) continue;
-      if (use.right && end < text.length && isWordChar(text[end])) continue;
-      if (use.exact !== undefined) {
-        const orig = original.slice(norm.starts[start]!, norm.ends[end - 1]!).normalize('NFKC');
-        if (orig !== use.exact) continue;
+  const { uses } = matcher;
+  matcher.automaton.scan(
+    text,
+    (p, start, end) => {
+      for (const use of uses[p]!) {
+        if (use.left && start > 0 && isWordAt(text, start - 1)) continue;
+        if (use.right && end < text.length && isWordAt(text, end)) continue;
+        if (use.exact !== undefined) {
+          const orig = original.slice(norm.starts[start]!, norm.ends[end - 1]!).normalize('NFKC');
+          if (orig !== use.exact) continue;
+        }
+        out.push({ kind: use.kind, ref: use.ref, term: use.term, field, start, end });
       }
-      out.push({ kind: use.kind, ref: use.ref, term: use.term, field, start, end });
-    }
-  });
+    },
+    matcher.boundaries,
+    isWordAt,
+  );
 }
 
 const overlaps = (a: Hit, b: Hit): boolean => a.field === b.field && a.start < b.end && b.start < a.end;
@@ -369,7 +401,8 @@ const gapBetween = (a: Hit, b: Hit): number => Math.max(0, b.start - a.end, a.st
 
 /** Drops hits of `kind` strictly inside a longer hit of the same kind ("Trade Representative" inside "U.S. Trade Representative"). */
 function dropContained(hits: Hit[]): Hit[] {
-  const sorted = [...hits].sort((a, b) => a.field - b.field || a.start - b.start || b.end - a.end);
+  if (hits.length < 2) return hits;
+  const sorted = hits.sort((a, b) => a.field - b.field || a.start - b.start || b.end - a.end);
   const keep: Hit[] = [];
   let field = -1;
   let maxEnd = -1;
@@ -402,7 +435,7 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
   // 1. Every match of every term, both fields.
   const raw: Hit[] = [];
   for (const f of [0, 1] as const) {
-    collectHits(ctx.automaton, ctx.uses, norms[f], originals[f], f, raw);
+    collectHits(ctx, norms[f], originals[f], f, raw);
     ctx.patterns.forEach((p, i) => {
       p.regex.lastIndex = 0;
       let count = 0;
@@ -422,21 +455,47 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
   }
 
   // 2. Neutralizers cancel the look-alikes inside them ("Immigration and Customs Enforcement").
-  const neutral = raw.filter((h) => h.kind === Kind.Neutral);
-  const live =
-    neutral.length === 0
-      ? raw
-      : raw.filter((h) => h.kind === Kind.Entity || h.kind === Kind.Neutral || !neutral.some((n) => overlaps(n, h)));
+  const neutral: Hit[] = [];
+  for (const h of raw) if (h.kind === Kind.Neutral) neutral.push(h);
+  const isNeutralized = (h: Hit): boolean =>
+    neutral.length > 0 && h.kind !== Kind.Entity && neutral.some((n) => overlaps(n, h));
 
-  // 3. Longest match wins within topic terms, jurisdictions and entities.
-  const topicHits = dropContained(live.filter((h) => h.kind === Kind.Topic));
-  const jurisdictionHits = dropContained(live.filter((h) => h.kind === Kind.Jurisdiction));
-  const entityHits = dropContained(live.filter((h) => h.kind === Kind.Entity));
-  const groupHits: Hit[][] = Array.from({ length: ctx.groupCount }, () => []);
-  for (const h of live) if (h.kind === Kind.Group) groupHits[h.ref]!.push(h);
-  const topicRaw: Hit[][] = TOPICS.map(() => []);
+  // 3. Bucket by kind; the longest match wins within topic terms, jurisdictions and entities.
+  const topicAll: Hit[] = [];
+  const jurisdictionAll: Hit[] = [];
+  const entityAll: Hit[] = [];
+  const patternHits: Hit[] = [];
+  const groupHits: Array<Hit[] | undefined> = new Array(ctx.groupCount);
+  for (const h of raw) {
+    if (h.kind === Kind.Neutral || isNeutralized(h)) continue;
+    switch (h.kind) {
+      case Kind.Topic:
+        topicAll.push(h);
+        break;
+      case Kind.Jurisdiction:
+        jurisdictionAll.push(h);
+        break;
+      case Kind.Entity:
+        entityAll.push(h);
+        break;
+      case Kind.Pattern:
+        patternHits.push(h);
+        break;
+      case Kind.Group: {
+        const list = groupHits[h.ref];
+        if (list === undefined) groupHits[h.ref] = [h];
+        else list.push(h);
+        break;
+      }
+    }
+  }
+  const topicHits = dropContained(topicAll);
+  const jurisdictionHits = dropContained(jurisdictionAll);
+  const entityHits = dropContained(entityAll);
+  const topicRaw: Hit[][] = [[], [], [], [], [], []];
   for (const h of topicHits) topicRaw[ctx.termRules[h.ref]!.topic]!.push(h);
-  const hitsOf = (ref: number): Hit[] => (ref < 0 ? topicRaw[-1 - ref]! : groupHits[ref]!);
+  const NONE: Hit[] = [];
+  const hitsOf = (ref: number): Hit[] => (ref < 0 ? topicRaw[-1 - ref]! : (groupHits[ref] ?? NONE));
 
   /** A hit of `ref` near `anchor` (same field within `window`, or anywhere when 0), not inside the anchor itself. */
   const findNear = (ref: number, anchor: Hit, window: number): Hit | undefined => {
@@ -566,8 +625,7 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
       contribute(topic, `entity:${e.name}`, { weight: weight * boost(h), hit: h, rule: `entity:${e.name}` });
     if (e.jurisdiction !== undefined) addJurisdiction(e.jurisdiction, `entity:${e.name}`, 1, h);
   }
-  for (const h of live) {
-    if (h.kind !== Kind.Pattern) continue;
+  for (const h of patternHits) {
     const p = ctx.patterns[h.ref]!;
     for (const [topic, weight] of p.topics)
       contribute(topic, `pattern:${p.id}`, { weight: weight * boost(h), hit: h, rule: `pattern:${p.id}` });
@@ -634,7 +692,7 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
   if (watch !== undefined && watch.length > 0) {
     const matcher = ctx.watchMatcher(watch);
     const watchHits: Hit[] = [];
-    for (const f of [0, 1] as const) collectHits(matcher.automaton, matcher.uses, norms[f], originals[f], f, watchHits);
+    for (const f of [0, 1] as const) collectHits(matcher, norms[f], originals[f], f, watchHits);
     const seen = new Set<number>();
     for (const h of watchHits) {
       if (seen.has(h.ref)) continue;
@@ -660,6 +718,6 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
     entities: entityNames,
     evidence: kept.map(({ prio: _prio, ...e }) => e),
     rulesVersion: rules.version,
-    storyId: storyIdFor(originals[0], originals[1]),
+    storyId: storyIdOf(originals, norms),
   };
 }

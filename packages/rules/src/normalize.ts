@@ -46,47 +46,67 @@ export function foldChar(ch: string, charMap: ReadonlyMap<string, string>): stri
   return s;
 }
 
+const decoder = new TextDecoder('utf-16le');
+
+/** Turns UTF-16 code units into a string; TextDecoder beats String.fromCharCode for long inputs. */
+function codeUnitsToString(buf: Uint16Array, len: number): string {
+  if (len <= 24) {
+    let s = '';
+    for (let i = 0; i < len; i++) s += String.fromCharCode(buf[i]!);
+    return s;
+  }
+  return decoder.decode(buf.subarray(0, len));
+}
+
 /**
  * Builds a normalizer for one character map. Non-ASCII characters are folded once and memoized:
  * `String.prototype.normalize` per character would otherwise dominate the classifier's cost.
+ * Without offsets (`withOffsets: false`), `starts`/`ends` are empty: for hashing, not for evidence.
  */
-export function createNormalizer(charMap: ReadonlyMap<string, string> = new Map()): Normalizer {
-  const memo = new Map<number, string>();
+export function createNormalizer(
+  charMap: ReadonlyMap<string, string> = new Map(),
+  { withOffsets = true }: { withOffsets?: boolean } = {},
+): Normalizer {
+  // Memo of folded characters: a flat array for the BMP (an index is cheaper than a Map lookup on
+  // CJK-heavy text), a Map for the rest.
+  const bmp: Array<string | undefined> = new Array(0x10000);
+  const astral = new Map<number, string>();
   const foldCode = (cp: number): string => {
-    let s = memo.get(cp);
+    let s = cp < 0x10000 ? bmp[cp] : astral.get(cp);
     if (s === undefined) {
       s = foldChar(String.fromCodePoint(cp), charMap);
-      memo.set(cp, s);
+      if (cp < 0x10000) bmp[cp] = s;
+      else astral.set(cp, s);
     }
     return s;
   };
 
+  // Scratch buffers reused across calls (the classifier is synchronous, so one call at a time);
+  // only the offset arrays are copied out, the text is decoded straight from the scratch.
+  let cap = 1024;
+  let out = new Uint16Array(cap);
+  let starts = new Uint32Array(cap);
+  let ends = new Uint32Array(cap);
+  const EMPTY = new Uint32Array(0);
+
   return (input: string): NormalizedText => {
     const n = input.length;
-    // Folding rarely grows text (ligatures, ㎏): allocate with room and trim at the end.
-    let cap = n + 16;
-    let starts = new Uint32Array(cap);
-    let ends = new Uint32Array(cap);
-    const parts: string[] = [];
     let len = 0;
     let lastWasSpace = true; // true at the start, so leading white space is dropped
-    const push = (s: string, from: number, to: number): void => {
-      if (len + s.length > cap) {
-        cap = Math.max(cap * 2, len + s.length + 16);
-        const ns = new Uint32Array(cap);
-        ns.set(starts.subarray(0, len));
-        starts = ns;
-        const ne = new Uint32Array(cap);
-        ne.set(ends.subarray(0, len));
-        ends = ne;
-      }
-      for (let k = 0; k < s.length; k++) {
-        starts[len] = from;
-        ends[len] = to;
-        len++;
-      }
-      parts.push(s);
+    const grow = (need: number): void => {
+      cap = Math.max(cap * 2, len + need + 16);
+      const o = new Uint16Array(cap);
+      o.set(out.subarray(0, len));
+      out = o;
+      const s = new Uint32Array(cap);
+      s.set(starts.subarray(0, len));
+      starts = s;
+      const e = new Uint32Array(cap);
+      e.set(ends.subarray(0, len));
+      ends = e;
     };
+    // Folding rarely grows text (ligatures, ㎏); grow up front for the common case.
+    if (n + 16 > cap) grow(n + 16);
 
     let i = 0;
     while (i < n) {
@@ -95,11 +115,17 @@ export function createNormalizer(charMap: ReadonlyMap<string, string> = new Map(
         // ASCII fast path: the common case for English feeds.
         if (c === 32 || c === 45 || c === 95 || (c >= 9 && c <= 13)) {
           if (!lastWasSpace) {
-            push(' ', i, i + 1);
+            if (len === cap) grow(1);
+            out[len] = 32;
+            starts[len] = i;
+            ends[len++] = i + 1;
             lastWasSpace = true;
           }
         } else {
-          push(String.fromCharCode(c >= 65 && c <= 90 ? c + 32 : c), i, i + 1);
+          if (len === cap) grow(1);
+          out[len] = c >= 65 && c <= 90 ? c + 32 : c;
+          starts[len] = i;
+          ends[len++] = i + 1;
           lastWasSpace = false;
         }
         i++;
@@ -110,21 +136,28 @@ export function createNormalizer(charMap: ReadonlyMap<string, string> = new Map(
       const s = foldCode(cp);
       if (s === ' ') {
         if (!lastWasSpace) {
-          push(' ', i, i + width);
+          if (len === cap) grow(1);
+          out[len] = 32;
+          starts[len] = i;
+          ends[len++] = i + width;
           lastWasSpace = true;
         }
       } else if (s.length > 0) {
-        push(s, i, i + width);
+        if (len + s.length > cap) grow(s.length);
+        for (let k = 0; k < s.length; k++) {
+          out[len] = s.charCodeAt(k);
+          starts[len] = i;
+          ends[len++] = i + width;
+        }
         lastWasSpace = false;
       }
       i += width;
     }
     // Drop one trailing space so patterns and text agree on "no space at the ends".
-    if (len > 0 && lastWasSpace) {
-      len--;
-      parts.pop();
-    }
-    return { text: parts.join(''), starts: starts.subarray(0, len), ends: ends.subarray(0, len) };
+    if (len > 0 && lastWasSpace) len--;
+    const text = codeUnitsToString(out, len);
+    if (!withOffsets) return { text, starts: EMPTY, ends: EMPTY };
+    return { text, starts: starts.slice(0, len), ends: ends.slice(0, len) };
   };
 }
 
@@ -142,7 +175,14 @@ const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
  */
 export function isWordChar(ch: string | undefined): boolean {
   if (ch === undefined || ch === '') return false;
-  const c = ch.charCodeAt(0);
+  return isWordAt(ch, 0);
+}
+
+/** {@link isWordChar} for the code unit at `index`, without allocating a one-character string. */
+export function isWordAt(text: string, index: number): boolean {
+  const c = text.charCodeAt(index);
   if (c < 128) return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90);
+  if (c >= 0x3040 && c <= 0x9fff) return false; // kana and CJK ideographs: the common non-ASCII case
+  const ch = text[index]!;
   return LETTER_OR_DIGIT.test(ch) && !CJK.test(ch);
 }

@@ -13,18 +13,16 @@ export interface SimHash {
   readonly lo: number;
 }
 
-const normalizeForStory = createNormalizer();
+const normalizeForStory = createNormalizer(new Map(), { withOffsets: false });
 /** Syndication suffixes: "… - Reuters", "… | The Verge", "… — SCMP". */
 const OUTLET_SUFFIX = /\s+[-|–—:]\s+[^-|–—:]{1,40}$/u;
-const TOKEN = /[\p{L}\p{N}]+/gu;
-const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
-const STOP = new Set(
-  'a an the of to in on at for and or by with from as is are was were be been that this it its into over after amid says said will would new'.split(
-    ' ',
-  ),
-);
+const STOP_WORDS =
+  'a an the of to in on at for and or by with from as is are was were be been that this it its into over after amid says said will would new';
 /** Only the start of a lead counts: outlets cut leads at different lengths. */
 const MAX_SUMMARY_TOKENS = 50;
+const MAX_TITLE_TOKENS = 60;
+/** Bit planes of the vertical counters: enough for weights summing to 2^12. */
+const PLANES = 12;
 
 function fmix32(h: number): number {
   let x = h;
@@ -36,75 +34,126 @@ function fmix32(h: number): number {
   return x >>> 0;
 }
 
-/** Two independent 32-bit hashes of a string (FNV-1a, then a murmur finalizer for avalanche). */
-function hash64(s: string): [number, number] {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ 0x5bd1e995;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
-  }
-  return [fmix32(a), fmix32(b ^ a)];
-}
+const isCjk = (c: number): boolean =>
+  (c >= 0x4e00 && c <= 0x9fff) ||
+  (c >= 0x3400 && c <= 0x4dbf) ||
+  (c >= 0x3040 && c <= 0x30ff) ||
+  (c >= 0xac00 && c <= 0xd7af) ||
+  (c >= 0x1100 && c <= 0x11ff) ||
+  (c >= 0x3130 && c <= 0x318f) ||
+  (c >= 0xf900 && c <= 0xfaff);
+const LETTER = /[\p{L}\p{N}]/u;
+const isTokenChar = (c: number): boolean =>
+  c < 128 ? (c >= 97 && c <= 122) || (c >= 48 && c <= 57) : LETTER.test(String.fromCharCode(c));
 
-function tokens(normalized: string, limit: number): string[] {
-  const out: string[] = [];
-  for (const m of normalized.matchAll(TOKEN)) {
-    const t = m[0];
-    if (CJK.test(t)) {
-      // No spaces between CJK words: character bigrams stand in for words.
-      const chars = [...t];
-      if (chars.length === 1) out.push(t);
-      for (let i = 0; i + 1 < chars.length; i++) out.push(chars[i]! + chars[i + 1]!);
-    } else if (!STOP.has(t)) {
-      out.push(t);
+/** FNV-1a of a token's code units (the first half of its 64-bit hash). */
+function fnv(text: string, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+const STOP = new Set(STOP_WORDS.split(' ').map((w) => fnv(w, 0, w.length)));
+
+/**
+ * Tokens of normalized text as 32-bit hashes: words of space-separated scripts (stop words dropped),
+ * and character bigrams of CJK runs, which have no spaces between words.
+ */
+function tokenHashes(text: string, limit: number): number[] {
+  const out: number[] = [];
+  let i = 0;
+  const n = text.length;
+  while (i < n && out.length < limit) {
+    const c = text.charCodeAt(i);
+    if (isCjk(c)) {
+      const next = i + 1 < n ? text.charCodeAt(i + 1) : 0;
+      if (isCjk(next)) out.push(fnv(text, i, i + 2));
+      else if (i === 0 || !isCjk(text.charCodeAt(i - 1))) out.push(fnv(text, i, i + 1));
+      i++;
+    } else if (isTokenChar(c)) {
+      const start = i;
+      while (i < n && isTokenChar(text.charCodeAt(i)) && !isCjk(text.charCodeAt(i))) i++;
+      const h = fnv(text, start, i);
+      if (!STOP.has(h)) out.push(h);
+    } else {
+      i++;
     }
-    if (out.length >= limit) break;
   }
   return out;
 }
 
-/** The text a story hash is computed from: the headline without an outlet suffix, and the lead. */
-export function storyFeatures(title: string, summary: string): Map<string, number> {
-  const features = new Map<string, number>();
-  const add = (list: string[], weight: number): void => {
-    for (let i = 0; i < list.length; i++) {
-      features.set(list[i]!, (features.get(list[i]!) ?? 0) + weight);
-      if (i + 1 < list.length) {
-        const pair = `${list[i]} ${list[i + 1]}`;
-        features.set(pair, (features.get(pair) ?? 0) + weight);
+/**
+ * Vertical (bit-sliced) counters: plane p holds bit p of the count of every one of 32 bit positions,
+ * so adding a feature costs a few word operations instead of 64 additions.
+ */
+function addToPlanes(planes: Int32Array, x: number, firstPlane: number): void {
+  let carry = x | 0;
+  for (let p = firstPlane; carry !== 0 && p < PLANES; p++) {
+    const t = planes[p]! & carry;
+    planes[p]! ^= carry;
+    carry = t;
+  }
+}
+
+function bitsOver(planes: Int32Array, half: number): number {
+  let bits = 0;
+  for (let b = 0; b < 32; b++) {
+    let count = 0;
+    for (let p = 0; p < PLANES; p++) count |= ((planes[p]! >>> b) & 1) << p;
+    if (count > half) bits |= 1 << b;
+  }
+  return bits >>> 0;
+}
+
+/** Where a syndication suffix (" - Reuters") starts in a title, or the title's length. */
+export function outletSuffixStart(title: string): number {
+  const m = OUTLET_SUFFIX.exec(title);
+  return m === null ? title.length : m.index;
+}
+
+/**
+ * SimHash over already-normalized title and lead (title features count twice); `undefined` when the
+ * text has no tokens. The engine calls this with its own normalized text, so it normalizes once.
+ */
+export function simhashOfNormalized(title: string, summary: string): SimHash | undefined {
+  const hiPlanes = new Int32Array(PLANES);
+  const loPlanes = new Int32Array(PLANES);
+  let total = 0;
+  const add = (tokens: number[], plane: number): void => {
+    for (let i = 0; i < tokens.length; i++) {
+      const a = tokens[i]!;
+      // Unigram, then the pair with the next token; the second half of each 64-bit hash is derived.
+      addToPlanes(hiPlanes, fmix32(a), plane);
+      addToPlanes(loPlanes, fmix32(a ^ 0x5bd1e995), plane);
+      total += 1 << plane;
+      if (i + 1 < tokens.length) {
+        const pair = Math.imul(a, 0x01000193) ^ fmix32(tokens[i + 1]! + 0x9e3779b9);
+        addToPlanes(hiPlanes, fmix32(pair), plane);
+        addToPlanes(loPlanes, fmix32(pair ^ 0x27d4eb2f), plane);
+        total += 1 << plane;
       }
     }
   };
-  add(tokens(normalizeForStory(title.replace(OUTLET_SUFFIX, '')).text, 200), 2);
-  add(tokens(normalizeForStory(summary).text, MAX_SUMMARY_TOKENS), 1);
-  return features;
+  add(tokenHashes(title, MAX_TITLE_TOKENS), 1);
+  add(tokenHashes(summary, MAX_SUMMARY_TOKENS), 0);
+  if (total === 0) return undefined;
+  const half = total / 2;
+  return { hi: bitsOver(hiPlanes, half), lo: bitsOver(loPlanes, half) };
 }
 
 /** 64-bit SimHash of a story's title and lead. */
 export function simhash64(title: string, summary = ''): SimHash {
-  const v = new Float64Array(64);
-  const features = storyFeatures(title, summary);
-  if (features.size === 0) {
-    // Nothing to compare: fall back to an exact hash so different empty-ish items stay apart.
-    const [hi, lo] = hash64(`${title}\u0000${summary}`);
-    return { hi, lo };
-  }
-  for (const [f, w] of features) {
-    const [h1, h2] = hash64(f);
-    for (let b = 0; b < 32; b++) {
-      v[b]! += (h1 >>> b) & 1 ? w : -w;
-      v[b + 32]! += (h2 >>> b) & 1 ? w : -w;
-    }
-  }
-  let hi = 0;
-  let lo = 0;
-  for (let b = 0; b < 32; b++) {
-    if (v[b]! > 0) hi |= 1 << b;
-    if (v[b + 32]! > 0) lo |= 1 << b;
-  }
-  return { hi: hi >>> 0, lo: lo >>> 0 };
+  const h = simhashOfNormalized(
+    normalizeForStory(title.slice(0, outletSuffixStart(title))).text,
+    normalizeForStory(summary.slice(0, 800)).text,
+  );
+  return h ?? exactHash(title, summary);
+}
+
+/** For items with nothing to compare (only punctuation): an exact hash keeps different items apart. */
+export function exactHash(title: string, summary: string): SimHash {
+  const raw = `${title}\u0000${summary}`;
+  const a = fnv(raw, 0, raw.length);
+  return { hi: fmix32(a), lo: fmix32(a ^ 0x27d4eb2f) };
 }
 
 function popcount32(x: number): number {
