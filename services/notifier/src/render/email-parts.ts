@@ -94,21 +94,26 @@ function isLoopbackHost(host: string): boolean {
 }
 
 /**
- * The RFC 8058 one-click unsubscribe headers. RFC 8058 requires an https URI; plain http is
- * accepted for loopback hosts only, for local development.
- * @throws PermanentError `EMAIL_BAD_UNSUBSCRIBE_URL`
+ * The unsubscribe headers: `List-Unsubscribe: <url>` (RFC 2369) and, for an https URL (or http on
+ * loopback, for development), `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058, which
+ * allows one-click only over https). A plain-http URL elsewhere still gets the link, without the
+ * one-click header: a deployment behind http must not lose its alerts over this.
+ * @throws PermanentError `EMAIL_BAD_UNSUBSCRIBE_URL` when the URL is not http(s) or holds spaces, `<`, `>` or line breaks.
  */
 export function unsubscribeHeaders(unsubscribeUrl: string): Record<string, string> {
   const href = safeHttpUrl(unsubscribeUrl);
-  const url = href === null ? null : new URL(href);
   // The raw value is checked too: the URL parser would quietly drop a CR/LF, but one there means a bug upstream.
-  const suspicious = /[\s<>]/.test(unsubscribeUrl) || /[\s<>]/.test(href ?? '');
-  if (url === null || !(url.protocol === 'https:' || isLoopbackHost(url.hostname)) || suspicious) {
-    throw new PermanentError('EMAIL_BAD_UNSUBSCRIBE_URL', 'unsubscribeUrl must be an https URL');
+  if (href === null || /[\s<>]/.test(unsubscribeUrl) || /[\s<>]/.test(href)) {
+    throw new PermanentError(
+      'EMAIL_BAD_UNSUBSCRIBE_URL',
+      'unsubscribeUrl must be an http(s) URL without spaces or angle brackets',
+    );
   }
+  const url = new URL(href);
+  const oneClick = url.protocol === 'https:' || isLoopbackHost(url.hostname);
   return {
     'List-Unsubscribe': `<${href}>`,
-    'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    ...(oneClick ? { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {}),
     // RFC 3834: machine-generated, so vacation responders and auto-replies stay quiet.
     'Auto-Submitted': 'auto-generated',
     'X-Auto-Response-Suppress': 'All',

@@ -173,13 +173,15 @@ describe('renderAlertEmail', () => {
     expect(m.text).not.toContain('ftp://');
   });
 
-  it('refuses an unsubscribe URL that is not https (loopback http is allowed for development)', () => {
+  it('offers one-click unsubscribe over https only, and refuses malformed unsubscribe URLs', () => {
     const base = { alerts: [a], subscription, severity: 'notice' as const, matchedBy: ['all'] };
-    expect(() => renderAlertEmail({ ...base, unsubscribeUrl: 'http://regwatch.example/u' })).toThrow(/https/);
-    expect(() => renderAlertEmail({ ...base, unsubscribeUrl: 'https://x.example/u>\r\nBcc: a@b.c' })).toThrow();
-    expect(
-      renderAlertEmail({ ...base, unsubscribeUrl: 'http://127.0.0.1:8080/u?t=1' }).headers['List-Unsubscribe'],
-    ).toBe('<http://127.0.0.1:8080/u?t=1>');
+    const plain = renderAlertEmail({ ...base, unsubscribeUrl: 'http://regwatch.example/u?t=1' }).headers;
+    expect(plain['List-Unsubscribe']).toBe('<http://regwatch.example/u?t=1>');
+    expect(plain['List-Unsubscribe-Post']).toBeUndefined();
+    const local = renderAlertEmail({ ...base, unsubscribeUrl: 'http://127.0.0.1:8080/u?t=1' }).headers;
+    expect(local['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
+    expect(() => renderAlertEmail({ ...base, unsubscribeUrl: 'https://x.example/u>\r\nBcc: a@b.c' })).toThrow(/http/);
+    expect(() => renderAlertEmail({ ...base, unsubscribeUrl: 'mailto:unsub@x.example' })).toThrow(/http/);
   });
 });
 
