@@ -31,6 +31,8 @@ export const AlertSchema = z.object({
   evidence: z.array(EvidenceSchema),
   rulesVersion: z.string(),
   sources: z.array(AlertSourceSchema).min(1),
+  /** When the poller fetched the item: the start of the pipeline's latency. */
+  fetchedAt: z.string().optional(),
   createdAt: z.string(),
 });
 export type Alert = z.infer<typeof AlertSchema>;

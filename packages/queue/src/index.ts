@@ -6,6 +6,7 @@ export {
   stateKey,
   waitForRedis,
 } from './connection.js';
+export { type Heartbeat, readHeartbeats, startHeartbeat } from './heartbeat.js';
 export { closeAll, onShutdown } from './lifecycle.js';
 export { countJobs, createQueue, DEFAULT_JOB_OPTIONS } from './queues.js';
 export { defaultBackoff, type JobDefinition, startWorker, toProcessor, type WorkerHandle } from './runner.js';

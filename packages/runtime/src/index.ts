@@ -1,7 +1,7 @@
 import { type Config, ConfigError, loadConfig } from '@regwatch/config';
 import { createLogger, type Logger, redactUrl } from '@regwatch/logger';
 import { type AddressPolicy, createAddressPolicy, parseAllowNets } from '@regwatch/outbound';
-import { closeAll, createRedis, DEFAULT_REDIS_URL, onShutdown, waitForRedis } from '@regwatch/queue';
+import { closeAll, createRedis, DEFAULT_REDIS_URL, onShutdown, startHeartbeat, waitForRedis } from '@regwatch/queue';
 import type { Redis } from 'ioredis';
 
 export interface Runtime {
@@ -51,4 +51,10 @@ export async function bootstrap(service: string, options: { defaultConfigFile?: 
 /** Installs the SIGTERM/SIGINT drain: close the service's handles, then Redis. */
 export function drainOnSignal(runtime: Runtime, handles: Array<{ close(): Promise<void> }>): void {
   onShutdown(() => closeAll([...handles.map((h) => () => h.close()), () => runtime.redis.quit()]), runtime.log);
+}
+
+/** A service's main, after bootstrap: heartbeat for readiness checks, then drain on SIGTERM. */
+export function runService(runtime: Runtime, service: string, handles: Array<{ close(): Promise<void> }>): void {
+  const heartbeat = startHeartbeat(runtime.redis, runtime.config.env.REGWATCH_PREFIX, service);
+  drainOnSignal(runtime, [heartbeat, ...handles]);
 }

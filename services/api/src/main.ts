@@ -1,5 +1,5 @@
 import { createRedis } from '@regwatch/queue';
-import { bootstrap, drainOnSignal } from '@regwatch/runtime';
+import { bootstrap, runService } from '@regwatch/runtime';
 import { startApi } from './server.js';
 
 const runtime = await bootstrap('api');
@@ -13,4 +13,4 @@ const api = await startApi({
   port: runtime.config.env.API_PORT,
 });
 runtime.log.info({ url: api.url }, 'api listening');
-drainOnSignal(runtime, [api, { close: async () => void (await producer.quit()) }]);
+runService(runtime, 'api', [api, { close: async () => void (await producer.quit()) }]);

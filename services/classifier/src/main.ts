@@ -1,5 +1,5 @@
 import { createRulesHolder } from '@regwatch/rules';
-import { bootstrap, drainOnSignal } from '@regwatch/runtime';
+import { bootstrap, runService } from '@regwatch/runtime';
 import { startClassifier } from './worker.js';
 
 const runtime = await bootstrap('classifier');
@@ -20,4 +20,4 @@ process.on('SIGHUP', () => {
       'rules reload refused; keeping the running rules',
     );
 });
-drainOnSignal(runtime, [classifier]);
+runService(runtime, 'classifier', [classifier]);

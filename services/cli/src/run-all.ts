@@ -5,7 +5,7 @@ import type { Logger } from '@regwatch/logger';
 import { startNotifier } from '@regwatch/notifier';
 import type { AddressPolicy } from '@regwatch/outbound';
 import { startPoller } from '@regwatch/poller';
-import { closeAll, createRedis, waitForRedis } from '@regwatch/queue';
+import { closeAll, createRedis, startHeartbeat, waitForRedis } from '@regwatch/queue';
 import { createRulesHolder } from '@regwatch/rules';
 
 export interface AllInOne {
@@ -63,10 +63,12 @@ export async function runAll(options: {
     host: config.env.API_HOST,
     port: config.env.API_PORT,
   });
+  const heartbeats = ['poller', 'classifier', 'notifier', 'api'].map((svc) => startHeartbeat(redis, prefix, svc));
   return {
     apiUrl: api.url,
     close: () =>
       closeAll([
+        ...heartbeats.map((h) => () => h.close()),
         () => api.close(),
         () => poller.close(),
         () => classifier.close(),

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { bootstrap, drainOnSignal } from '@regwatch/runtime';
+import { bootstrap, runService } from '@regwatch/runtime';
 import { startNotifier } from './worker.js';
 
 const runtime = await bootstrap('notifier');
@@ -16,4 +16,4 @@ const notifier = await startNotifier({
   ...(env.REGWATCH_UNSUBSCRIBE_SECRET ? { unsubscribeSecret: env.REGWATCH_UNSUBSCRIBE_SECRET } : {}),
 });
 if (!env.SMTP_URL) runtime.log.info({ outboxDir }, 'SMTP_URL is not set: email is written to the outbox folder');
-drainOnSignal(runtime, [notifier]);
+runService(runtime, 'notifier', [notifier]);

@@ -5,6 +5,7 @@ import type { AddressPolicy } from '@regwatch/outbound';
 import { createQueue, startWorker, stateKey } from '@regwatch/queue';
 import { AlertStore, DeliveryLog } from '@regwatch/store';
 import type { Redis } from 'ioredis';
+import { getAttemptInfo } from './delivery/attempt-info.js';
 import { createMailer, sendEmail } from './delivery/email.js';
 import { DELIVERY_ATTEMPTS, deliveryBackoffStrategy } from './delivery/retry.js';
 import { signUnsubscribeToken } from './delivery/unsubscribe-token.js';
@@ -99,23 +100,33 @@ export async function startNotifier(deps: NotifierDeps): Promise<{ close(): Prom
           story: (storyId) => alerts.story(storyId),
           explain: (alert, subscription) => {
             const match = explainMatch(alert, subscription);
-            return { matchedBy: [...(match?.matchedBy ?? [])], severity: match?.severity ?? alert.severity };
+            return {
+              matchedBy: [...(match?.matchedBy ?? [])],
+              severity: match?.severity ?? alert.severity,
+              watchEvidence: [...(match?.watchEvidence ?? [])],
+            };
           },
-          sendWebhook: async ({ url, secrets, deliveryId, alerts: story, matchedBy }) =>
+          failureInfo: getAttemptInfo,
+          sendWebhook: async ({ url, secrets, deliveryId, alerts: story, why }) =>
             sendWebhook({
               url,
               secrets,
               deliveryId,
-              event: buildWebhookEvent(story, deliveryId, { why: matchedBy, type: 'alert.created' }),
+              event: buildWebhookEvent(story, deliveryId, {
+                why: why.matchedBy,
+                severity: why.severity,
+                type: 'alert.created',
+              }),
               policy: deps.policy,
             }),
-          sendEmail: async ({ to, deliveryId, alerts: story, subscription, matchedBy, severity }) => {
+          sendEmail: async ({ to, deliveryId, alerts: story, subscription, why }) => {
             const token = signUnsubscribeToken({ subscriptionId: subscription.id, email: to.join(',') }, secret);
             const message = renderAlertEmail({
               alerts: story,
               subscription,
-              severity,
-              matchedBy,
+              severity: why.severity,
+              matchedBy: why.matchedBy,
+              watchEvidence: why.watchEvidence,
               unsubscribeUrl: `${publicUrl}/v1/unsubscribe?token=${token}`,
             });
             return sendEmail(mailer, { to, message, deliveryId });

@@ -1,4 +1,4 @@
-import { bootstrap, drainOnSignal } from '@regwatch/runtime';
+import { bootstrap, runService } from '@regwatch/runtime';
 import { startPoller } from './worker.js';
 
 const runtime = await bootstrap('poller');
@@ -9,4 +9,4 @@ const poller = await startPoller({
   policy: runtime.policy,
   feeds: () => runtime.config.file.feeds,
 });
-drainOnSignal(runtime, [poller]);
+runService(runtime, 'poller', [poller]);

@@ -27,6 +27,7 @@ export function toAlert(item: FeedItem, classification: Classification, now: Dat
         published: item.published,
       },
     ],
+    fetchedAt: item.fetchedAt,
     createdAt: now.toISOString(),
   };
 }

@@ -1,6 +1,13 @@
-import type { Alert, DeliveryAttempt, DeliveryJob, Subscription } from '@regwatch/contracts';
+import type { Alert, DeliveryAttempt, DeliveryJob, Evidence, Subscription } from '@regwatch/contracts';
 import { PermanentError, RegwatchError } from '@regwatch/contracts';
 import { channelKey } from './keys.js';
+
+/** Why a subscription matched: shown in the email and sent as the webhook's `why`. */
+export interface Explanation {
+  matchedBy: string[];
+  severity: Alert['severity'];
+  watchEvidence: Evidence[];
+}
 
 /** The outcome of one send, whichever the channel. */
 export interface SendResult {
@@ -14,21 +21,22 @@ export interface DeliverDeps {
   /** Every stored alert of a story, oldest first: one notification lists every source. */
   story: (storyId: string) => Promise<Alert[]>;
   /** Why the subscription matched, and the severity it gets (watch terms can raise it). */
-  explain: (alert: Alert, subscription: Subscription) => { matchedBy: string[]; severity: Alert['severity'] };
+  explain: (alert: Alert, subscription: Subscription) => Explanation;
+  /** The status/reply code and latency a failed send carries, when it knows them. */
+  failureInfo: (err: unknown) => { code?: number; latencyMs?: number } | undefined;
   sendWebhook: (args: {
     url: string;
     secrets: string[];
     deliveryId: string;
     alerts: Alert[];
-    matchedBy: string[];
+    why: Explanation;
   }) => Promise<SendResult>;
   sendEmail: (args: {
     to: string[];
     deliveryId: string;
     alerts: Alert[];
     subscription: Subscription;
-    matchedBy: string[];
-    severity: Alert['severity'];
+    why: Explanation;
   }) => Promise<SendResult>;
   record: (attempt: DeliveryAttempt) => Promise<void>;
   now: () => Date;
@@ -50,14 +58,14 @@ export async function deliver(job: DeliveryJob, attempt: number, deps: DeliverDe
     throw new PermanentError('SUBSCRIPTION_PAUSED', `subscription "${subscription.id}" is paused`);
   const alerts = await deps.story(job.storyId);
   if (alerts.length === 0) throw new PermanentError('ALERT_EXPIRED', `no stored alert for story ${job.storyId}`);
-  const lead = alerts.find((a) => a.id === job.alertId) ?? alerts[0]!;
-  const { matchedBy, severity } = deps.explain(lead, subscription);
+  const why = deps.explain(alerts.find((a) => a.id === job.alertId) ?? alerts[0]!, subscription);
   const base = {
     deliveryId: job.deliveryId,
     alertId: job.alertId,
     subscriptionId: subscription.id,
     channel: channel.type,
     attempt,
+    at: started.toISOString(),
   };
   try {
     const result =
@@ -66,36 +74,25 @@ export async function deliver(job: DeliveryJob, attempt: number, deps: DeliverDe
             url: channel.url,
             secrets: Array.isArray(channel.secret) ? channel.secret : [channel.secret],
             deliveryId: job.deliveryId,
-            alerts: [lead, ...alerts.filter((a) => a !== lead)],
-            matchedBy,
+            alerts,
+            why,
           })
-        : await deps.sendEmail({
-            to: channel.to,
-            deliveryId: job.deliveryId,
-            alerts: [lead, ...alerts.filter((a) => a !== lead)],
-            subscription,
-            matchedBy,
-            severity,
-          });
+        : await deps.sendEmail({ to: channel.to, deliveryId: job.deliveryId, alerts, subscription, why });
     await deps.record({
       ...base,
-      at: started.toISOString(),
       ok: true,
       ...(result.code !== undefined ? { code: result.code } : {}),
       latencyMs: result.latencyMs,
     });
     return result;
   } catch (err) {
-    const e = err as { code?: string; status?: number; responseCode?: number; message?: string };
-    const code =
-      typeof e.status === 'number' ? e.status : typeof e.responseCode === 'number' ? e.responseCode : undefined;
+    const info = deps.failureInfo(err);
     await deps.record({
       ...base,
-      at: started.toISOString(),
       ok: false,
-      ...(code !== undefined ? { code } : {}),
-      latencyMs: deps.now().getTime() - started.getTime(),
-      error: err instanceof RegwatchError ? `${err.code}: ${err.message}` : (e.message ?? String(err)),
+      ...(info?.code !== undefined ? { code: info.code } : {}),
+      latencyMs: info?.latencyMs ?? deps.now().getTime() - started.getTime(),
+      error: err instanceof RegwatchError ? `${err.code}: ${err.message}` : ((err as Error).message ?? String(err)),
     });
     throw err;
   }
