@@ -50,6 +50,8 @@ interface Use {
   right: boolean;
   /** For case-sensitive terms: the original form the source text must have (after NFKC). */
   exact: string | undefined;
+  /** A prefix term (`smuggl*`): its evidence runs to the end of the word. */
+  extend: boolean;
 }
 
 interface Hit {
@@ -178,6 +180,7 @@ export function compileRules(rules: Rules): Engine {
       left: left && isWordChar(norm[0]),
       right: right && isWordChar(norm[norm.length - 1]),
       exact: caseSensitive ? body.normalize('NFKC') : undefined,
+      extend: !right && isWordChar(norm[norm.length - 1]),
     });
   };
 
@@ -322,6 +325,7 @@ function compileWatch(terms: readonly string[], normalize: Normalizer): WatchMat
       left: left && isWordChar(norm[0]),
       right: right && isWordChar(norm[norm.length - 1]),
       exact: undefined,
+      extend: false,
     });
   }
   return { automaton: new AhoCorasick(list), uses, boundaries: commonBoundaries(uses) };
@@ -388,7 +392,10 @@ function collectHits(
           const orig = original.slice(norm.starts[start]!, norm.ends[end - 1]!).normalize('NFKC');
           if (orig !== use.exact) continue;
         }
-        out.push({ kind: use.kind, ref: use.ref, term: use.term, field, start, end });
+        // A prefix term's evidence quotes the whole word ("smuggl*" → "smugglers").
+        let stop = end;
+        if (use.extend) while (stop < text.length && isWordAt(text, stop)) stop++;
+        out.push({ kind: use.kind, ref: use.ref, term: use.term, field, start, end: stop });
       }
     },
     matcher.boundaries,

@@ -19,7 +19,7 @@ const OUTLET_SUFFIX = /\s+[-|–—:]\s+[^-|–—:]{1,40}$/u;
 const STOP_WORDS =
   'a an the of to in on at for and or by with from as is are was were be been that this it its into over after amid says said will would new';
 /** Only the start of a lead counts: outlets cut leads at different lengths. */
-const MAX_SUMMARY_TOKENS = 50;
+const MAX_SUMMARY_TOKENS = 40;
 const MAX_TITLE_TOKENS = 60;
 /** Bit planes of the vertical counters: enough for weights summing to 2^12. */
 const PLANES = 12;
@@ -55,6 +55,20 @@ function fnv(text: string, from: number, to: number): number {
 const STOP = new Set(STOP_WORDS.split(' ').map((w) => fnv(w, 0, w.length)));
 
 /**
+ * A crude English stemmer: rewrites mostly change inflections ("firms"/"firm", "added"/"adds"), so
+ * long words lose a plural or tense ending before hashing. Returns the end of the kept stem.
+ */
+function stem(text: string, start: number, end: number): number {
+  const len = end - start;
+  if (len < 5) return end;
+  const last = text.charCodeAt(end - 1);
+  if (last === 115 /* s */) return text.charCodeAt(end - 2) === 115 ? end : end - 1;
+  if (len > 5 && text.startsWith('ed', end - 2)) return end - 2;
+  if (len > 6 && text.startsWith('ing', end - 3)) return end - 3;
+  return end;
+}
+
+/**
  * Tokens of normalized text as 32-bit hashes: words of space-separated scripts (stop words dropped),
  * and character bigrams of CJK runs, which have no spaces between words.
  */
@@ -72,7 +86,7 @@ function tokenHashes(text: string, limit: number): number[] {
     } else if (isTokenChar(c)) {
       const start = i;
       while (i < n && isTokenChar(text.charCodeAt(i)) && !isCjk(text.charCodeAt(i))) i++;
-      const h = fnv(text, start, i);
+      const h = fnv(text, start, stem(text, start, i));
       if (!STOP.has(h)) out.push(h);
     } else {
       i++;
@@ -118,14 +132,14 @@ export function simhashOfNormalized(title: string, summary: string): SimHash | u
   const hiPlanes = new Int32Array(PLANES);
   const loPlanes = new Int32Array(PLANES);
   let total = 0;
-  const add = (tokens: number[], plane: number): void => {
+  const add = (tokens: number[], plane: number, withPairs: boolean): void => {
     for (let i = 0; i < tokens.length; i++) {
       const a = tokens[i]!;
       // Unigram, then the pair with the next token; the second half of each 64-bit hash is derived.
       addToPlanes(hiPlanes, fmix32(a), plane);
       addToPlanes(loPlanes, fmix32(a ^ 0x5bd1e995), plane);
       total += 1 << plane;
-      if (i + 1 < tokens.length) {
+      if (withPairs && i + 1 < tokens.length) {
         const pair = Math.imul(a, 0x01000193) ^ fmix32(tokens[i + 1]! + 0x9e3779b9);
         addToPlanes(hiPlanes, fmix32(pair), plane);
         addToPlanes(loPlanes, fmix32(pair ^ 0x27d4eb2f), plane);
@@ -133,8 +147,10 @@ export function simhashOfNormalized(title: string, summary: string): SimHash | u
       }
     }
   };
-  add(tokenHashes(title, MAX_TITLE_TOKENS), 1);
-  add(tokenHashes(summary, MAX_SUMMARY_TOKENS), 0);
+  // Headlines carry word pairs (order matters there); leads only words, since rewrites of a lead
+  // reorder clauses and each changed word would cost three features with pairs.
+  add(tokenHashes(title, MAX_TITLE_TOKENS), 1, true);
+  add(tokenHashes(summary, MAX_SUMMARY_TOKENS), 0, false);
   if (total === 0) return undefined;
   const half = total / 2;
   return { hi: bitsOver(hiPlanes, half), lo: bitsOver(loPlanes, half) };
@@ -180,7 +196,7 @@ export function parseStoryId(id: string): SimHash | undefined {
 
 /**
  * Stateless story id: identical for copies that differ only in case, width, accents, punctuation,
- * quotes, an outlet suffix or where the lead was cut past its first 50 words.
+ * quotes, an outlet suffix or where the lead was cut past its first 40 words.
  */
 export function storyIdFor(title: string, summary = ''): string {
   return formatStoryId(simhash64(title, summary));

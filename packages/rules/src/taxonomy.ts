@@ -207,14 +207,15 @@ export type RulesInput = z.input<typeof RulesSchema>;
 export type TopicName = Topic;
 
 /**
- * Formats zod issues as `path: message`. When the failing value is a named field, the field moves to
- * the message so the path points at the entry: `topics.export_controls.terms[3]: weight must be a number`.
+ * Formats zod issues as `path: message`. When the failing value is a named field and the message reads
+ * as a requirement ("must …"), the field moves to the message so the path points at the entry:
+ * `topics.export_controls.terms[3]: weight must be a number`.
  */
 export function formatRulesIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => {
     const path = [...issue.path];
     const last = path.at(-1);
-    if (typeof last === 'string' && path.length > 1 && issue.code !== 'custom' && issue.code !== 'unrecognized_keys') {
+    if (typeof last === 'string' && path.length > 1 && issue.message.startsWith('must')) {
       path.pop();
       return `${formatPath(path)}: ${last} ${issue.message}`;
     }

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { createNormalizer, isWordChar } from './normalize.js';
+
+describe('createNormalizer', () => {
+  const normalize = createNormalizer(new Map([['關', '关']]));
+
+  it('folds case, accents, full width and dashes, and collapses space', () => {
+    expect(normalize('  ＥＸＰＯＲＴ\u3000Ｃｏｎｔｒｏｌｓ ').text).toBe('export controls');
+    expect(normalize('Ausfuhrbeschränkung').text).toBe('ausfuhrbeschrankung');
+    expect(normalize('anti—dumping  \t duties').text).toBe('anti dumping duties');
+    expect(normalize('China’s “curbs”').text).toBe('china\'s "curbs"');
+    expect(normalize('海關').text).toBe('海关');
+  });
+
+  it('maps every folded character back to its original range', () => {
+    const original = 'Ｃａｆé — 海關 𝐇𝟐𝟎 chips';
+    const n = normalize(original);
+    expect(n.text).toBe('cafe 海关 h20 chips');
+    for (let i = 0; i < n.text.length; i++) {
+      const slice = original.slice(n.starts[i]!, n.ends[i]!);
+      expect(slice.length).toBeGreaterThan(0);
+    }
+    const at = n.text.indexOf('h20');
+    expect(original.slice(n.starts[at]!, n.ends[at + 2]!)).toBe('𝐇𝟐𝟎');
+    const cafe = n.text.indexOf('cafe');
+    expect(original.slice(n.starts[cafe]!, n.ends[cafe + 3]!)).toBe('Ｃａｆé');
+  });
+
+  it('drops combining marks of decomposed input', () => {
+    expect(normalize('Zo\u0308lle').text).toBe('zolle');
+  });
+
+  it('knows which characters take word boundaries', () => {
+    expect(isWordChar('a')).toBe(true);
+    expect(isWordChar('ł')).toBe(true);
+    expect(isWordChar('关')).toBe(false);
+    expect(isWordChar('수')).toBe(false);
+    expect(isWordChar(' ')).toBe(false);
+    expect(isWordChar(undefined)).toBe(false);
+  });
+});
