@@ -5,6 +5,7 @@ import type { Engine } from '@regwatch/rules';
 import { AlertStore } from '@regwatch/store';
 import type { Redis } from 'ioredis';
 import { classifyItem } from './classify/classify-item.js';
+import { StoryIndex } from './classify/story-index.js';
 
 export interface ClassifierDeps {
   connection: Redis;
@@ -19,6 +20,7 @@ export interface ClassifierDeps {
 export function startClassifier(deps: ClassifierDeps): { close(): Promise<void> } {
   const alertsQueue = createQueue(QUEUES.alerts, { connection: deps.connection, prefix: deps.prefix });
   const store = new AlertStore(deps.connection, { prefix: deps.prefix });
+  const stories = new StoryIndex(deps.connection, { prefix: deps.prefix });
   const worker = startWorker(
     {
       queue: QUEUES.items,
@@ -27,6 +29,7 @@ export function startClassifier(deps: ClassifierDeps): { close(): Promise<void> 
       handle: async ({ item }, { log }) => {
         const outcome = await classifyItem(item, {
           classify: (input) => deps.engine().classify(input),
+          assignStory: (id) => stories.assign(id),
           saveAlert: (alert) => store.save(alert),
           publish: async (alert) => {
             await alertsQueue.add('alert', { v: 1, alert } satisfies AlertJob, { jobId: `alert-${alert.id}` });

@@ -3,6 +3,8 @@ import { toAlert } from './to-alert.js';
 
 export interface ClassifyItemDeps {
   classify: (input: ClassifyInput) => Classification;
+  /** Joins the item to a recent near-duplicate's story (syndication, several feeds). */
+  assignStory: (statelessStoryId: string) => Promise<string>;
   /** Stores the alert; returns false when it was stored before (a re-delivered job). */
   saveAlert: (alert: Alert) => Promise<boolean>;
   /** Queues the alert for the notifier; idempotent per alert id. */
@@ -25,7 +27,8 @@ export async function classifyItem(item: FeedItem, deps: ClassifyItemDeps): Prom
     ...(item.lang ? { lang: item.lang } : {}),
   });
   if (!classification.flagged) return { flagged: false, score: classification.score };
-  const alert = toAlert(item, classification, deps.now());
+  const storyId = await deps.assignStory(classification.storyId);
+  const alert = toAlert(item, { ...classification, storyId }, deps.now());
   await deps.saveAlert(alert);
   await deps.publish(alert);
   return { flagged: true, alertId: alert.id, storyId: alert.storyId };

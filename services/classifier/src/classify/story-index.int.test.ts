@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import { bullPrefix, createRedis } from '@regwatch/queue';
+import { storyIdFor } from '@regwatch/rules';
+import { afterAll, describe, expect, it } from 'vitest';
+import { StoryIndex } from './story-index.js';
+
+const prefix = `test-${randomUUID().slice(0, 8)}`;
+const redis = createRedis(process.env.REDIS_URL, 'worker');
+
+afterAll(async () => {
+  const keys = await redis.keys(`${bullPrefix(prefix)}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
+});
+
+const LEAD =
+  'Port officers now open every container of graphics processors arriving from Singapore, checking for accelerators covered by the new licence rule.';
+
+describe('StoryIndex (real Redis, two replicas)', () => {
+  it('gives a syndicated copy seen by another replica the first copy’s story id', async () => {
+    const a = new StoryIndex(redis, { prefix });
+    const b = new StoryIndex(redis, { prefix });
+    const first = storyIdFor('Customs officers step up checks on GPU containers from Singapore', LEAD);
+    const copy = storyIdFor(
+      'Customs officers step up checks on GPU containers from Singapore',
+      `${LEAD} Officials declined to comment.`,
+    );
+    const other = storyIdFor(
+      'Ministry sets new tariff on imported steel coils',
+      'The duty of 25% applies from March to hot-rolled coils.',
+    );
+    expect(copy).not.toBe(first); // the stateless ids differ: clustering has to do the work
+
+    const story = await a.assign(first);
+    expect(story).toBe(first);
+    expect(await b.assign(copy)).toBe(first);
+    expect(await b.assign(other)).toBe(other);
+    // And replica A learns what B added.
+    expect(await a.assign(copy)).toBe(first);
+  });
+
+  it('keeps assignments consistent under concurrency within one replica', async () => {
+    const index = new StoryIndex(redis, { prefix: `${prefix}-c` });
+    const ids = Array.from({ length: 20 }, (_, i) =>
+      storyIdFor(`Unrelated headline number ${i} about steel quotas`, `Lead ${i} ${'x'.repeat(i)}`),
+    );
+    const results = await Promise.all([...ids, ...ids].map((id) => index.assign(id)));
+    expect(results.slice(20)).toEqual(results.slice(0, 20));
+    const keys = await redis.keys(`${bullPrefix(`${prefix}-c`)}*`);
+    if (keys.length > 0) await redis.del(...keys);
+  });
+});
