@@ -1,0 +1,41 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const CLI = fileURLToPath(new URL('../../../services/cli/dist/main.js', import.meta.url));
+
+/** `pnpm demo` as a new user runs it: the built CLI, offline, alerts into the outbox and the webhook log. */
+describe.skipIf(!existsSync(CLI))('pnpm demo', () => {
+  it('delivers every sample story once by webhook and email within 30 s', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'rw-demo-'));
+    try {
+      const child = spawn(process.execPath, [CLI, 'demo', '--exit-when-done'], {
+        env: { ...process.env, REGWATCH_DATA_DIR: dataDir, LOG_LEVEL: 'warn', LOG_FORMAT: 'json' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      const started = Date.now();
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(code, out).toBe(0);
+      expect(Date.now() - started).toBeLessThan(30_000);
+      const hooks = readFileSync(join(dataDir, 'webhooks.log'), 'utf8').trim().split('\n');
+      const mails = readdirSync(join(dataDir, 'outbox')).filter((f) => f.endsWith('.eml'));
+      expect(hooks).toHaveLength(5);
+      expect(mails).toHaveLength(5);
+      const titles = hooks.map((l) => JSON.parse(l).payload.data.title as string);
+      expect(titles.some((t) => t.includes('NVIDIA H20'))).toBe(true);
+      expect(titles.some((t) => /review|wedding|CSV/i.test(t))).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
