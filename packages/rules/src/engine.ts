@@ -83,7 +83,8 @@ interface TermRule {
 
 interface ComboRule {
   id: string;
-  all: number[];
+  first: number;
+  rest: number[];
   window: number;
   topics: Array<[number, number]>;
   unless: Spec[];
@@ -225,7 +226,8 @@ export function compileRules(rules: Rules): Engine {
 
   const combos: ComboRule[] = rules.combos.map((c) => ({
     id: c.id,
-    all: c.all.map(resolveRef),
+    first: resolveRef(c.all[0]!),
+    rest: c.all.slice(1).map(resolveRef),
     window: c.window,
     topics: topicPairs(c.topics),
     unless: resolveSpecs(c.unless),
@@ -519,7 +521,8 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
     }
     return undefined;
   };
-  const evidence: Array<Evidence & { prio: number }> = [];
+  const evidence: Evidence[] = [];
+  const priorities: number[] = [];
   const pushEvidence = (
     h: Hit,
     kind: Evidence['kind'],
@@ -531,7 +534,7 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
     const norm = norms[h.field];
     const start = norm.starts[h.start]!;
     const end = norm.ends[h.end - 1]!;
-    const ev: Evidence & { prio: number } = {
+    const ev: Evidence = {
       field: FIELD_NAMES[h.field],
       start,
       end,
@@ -539,10 +542,10 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
       rule,
       kind,
       weight: Math.round(weight * 1000) / 1000,
-      prio,
     };
     if (target !== undefined) ev.target = target;
     evidence.push(ev);
+    priorities.push(prio);
   };
   /** Applies negative contexts; returns the remaining factor and records what cut it. */
   const applyUnless = (specs: Spec[], anchor: Hit, weight: number, topic: string): number => {
@@ -580,9 +583,9 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
   }
 
   for (const combo of ctx.combos) {
-    const [first, ...rest] = combo.all;
+    const { first, rest } = combo;
     let best: { hit: Hit; partners: Hit[]; factor: number } | undefined;
-    for (const anchor of hitsOf(first!)) {
+    for (const anchor of hitsOf(first)) {
       const partners: Hit[] = [];
       for (const ref of rest) {
         const x = findNear(ref, anchor, combo.window);
@@ -712,8 +715,12 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
   }
 
   // Most useful evidence first when capping (topics, negatives, watch terms), then in reading order.
-  evidence.sort((a, b) => a.prio - b.prio || b.weight - a.weight);
-  const kept = evidence.slice(0, settings.maxEvidence);
+  let kept = evidence;
+  if (evidence.length > settings.maxEvidence) {
+    const order = evidence.map((_, i) => i);
+    order.sort((a, b) => priorities[a]! - priorities[b]! || evidence[b]!.weight - evidence[a]!.weight);
+    kept = order.slice(0, settings.maxEvidence).map((i) => evidence[i]!);
+  }
   kept.sort((a, b) => (a.field === b.field ? a.start - b.start || a.end - b.end : a.field === 'title' ? -1 : 1));
 
   return {
@@ -723,7 +730,7 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
     topics,
     jurisdictions: jurisdictions.sort(),
     entities: entityNames,
-    evidence: kept.map(({ prio: _prio, ...e }) => e),
+    evidence: kept,
     rulesVersion: rules.version,
     storyId: storyIdOf(originals, norms),
   };
