@@ -408,7 +408,7 @@ function collectHits(
 const overlaps = (a: Hit, b: Hit): boolean => a.field === b.field && a.start < b.end && b.start < a.end;
 const gapBetween = (a: Hit, b: Hit): number => Math.max(0, b.start - a.end, a.start - b.end);
 
-/** Drops hits of `kind` strictly inside a longer hit of the same kind ("Trade Representative" inside "U.S. Trade Representative"). */
+/** Drops hits strictly inside a longer hit of the same list ("Trade Representative" inside "U.S. Trade Representative"). */
 function dropContained(hits: Hit[]): Hit[] {
   if (hits.length < 2) return hits;
   const sorted = hits.sort((a, b) => a.field - b.field || a.start - b.start || b.end - a.end);

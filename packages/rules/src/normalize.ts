@@ -161,11 +161,6 @@ export function createNormalizer(
   };
 }
 
-/** Normalizes a pattern or watch term the same way text is normalized (offsets are not needed). */
-export function normalizeTerm(term: string, normalize: Normalizer): string {
-  return normalize(term).text;
-}
-
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 
