@@ -1,7 +1,16 @@
 import { type Config, ConfigError, loadConfig } from '@regwatch/config';
 import { createLogger, type Logger, redactUrl } from '@regwatch/logger';
 import { type AddressPolicy, createAddressPolicy, parseAllowNets } from '@regwatch/outbound';
-import { closeAll, createRedis, DEFAULT_REDIS_URL, onShutdown, startHeartbeat, waitForRedis } from '@regwatch/queue';
+import {
+  closeAll,
+  createRedis,
+  DEFAULT_REDIS_URL,
+  judgeRedisSettings,
+  onShutdown,
+  readRedisSettings,
+  startHeartbeat,
+  waitForRedis,
+} from '@regwatch/queue';
 import type { Redis } from 'ioredis';
 
 export interface Runtime {
@@ -43,6 +52,12 @@ export async function bootstrap(service: string, options: { defaultConfigFile?: 
   } catch (err) {
     log.fatal({ redis: redactUrl(redisUrl), err: (err as Error).message }, 'cannot reach Redis');
     process.exit(1);
+  }
+  const verdict = judgeRedisSettings(await readRedisSettings(redis), config.env.REGWATCH_ALLOW_EVICTION);
+  for (const warning of verdict.warnings) log.warn(warning);
+  if (verdict.refuse) {
+    log.fatal(verdict.refuse);
+    process.exit(2);
   }
   log.info({ redis: redactUrl(redisUrl), prefix: config.env.REGWATCH_PREFIX, config: config.filePath }, 'started');
   return { config, log, redis, policy, redisUrl };

@@ -5,7 +5,7 @@ import type { Logger } from '@regwatch/logger';
 import { startNotifier } from '@regwatch/notifier';
 import type { AddressPolicy } from '@regwatch/outbound';
 import { startPoller } from '@regwatch/poller';
-import { closeAll, createRedis, startHeartbeat, waitForRedis } from '@regwatch/queue';
+import { closeAll, createRedis, judgeRedisSettings, readRedisSettings, startHeartbeat, waitForRedis } from '@regwatch/queue';
 import { createRulesHolder } from '@regwatch/rules';
 
 export interface AllInOne {
@@ -26,6 +26,12 @@ export async function runAll(options: {
   const redis = createRedis(options.redisUrl, 'worker');
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   await waitForRedis(redis, 10_000);
+  const verdict = judgeRedisSettings(await readRedisSettings(redis), config.env.REGWATCH_ALLOW_EVICTION);
+  for (const warning of verdict.warnings) log.warn(warning);
+  if (verdict.refuse) {
+    redis.disconnect();
+    throw new Error(verdict.refuse);
+  }
   const producer = createRedis(options.redisUrl, 'producer');
   producer.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
 

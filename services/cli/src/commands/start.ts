@@ -32,7 +32,14 @@ export async function start(_args: string[], io: CommandIo): Promise<number> {
   }
   if (redis.child) log.info({ dataDir: `${dataDir}/redis` }, 'started redis-server for you (append-only file on)');
   const policy = createAddressPolicy(parseAllowNets(config.env.REGWATCH_ALLOW_NETS));
-  const app = await runAll({ config, redisUrl: redis.url, log, policy, outboxDir });
+  let app: Awaited<ReturnType<typeof runAll>>;
+  try {
+    app = await runAll({ config, redisUrl: redis.url, log, policy, outboxDir });
+  } catch (err) {
+    io.stderr(`regwatch start: ${(err as Error).message}\n`);
+    await redis.stop();
+    return 1;
+  }
   log.info(
     {
       api: app.apiUrl,
