@@ -26,6 +26,7 @@ function port(defaultValue: number) {
 /** Every environment variable regwatch reads. `.env.example` documents each one. */
 export const EnvSchema = z.object({
   REDIS_URL: optionalString(),
+  REDIS_CLUSTER_NODES: optionalString(),
   REGWATCH_PREFIX: z.preprocess(
     (v) => (v === '' ? undefined : v),
     z

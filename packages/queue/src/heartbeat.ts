@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { stateKey } from './connection.js';
+import { scanKeys, stateKey } from './connection.js';
 
 export interface Heartbeat {
   service: string;
@@ -45,15 +45,9 @@ export function startHeartbeat(redis: Redis, prefix: string, service: string): {
   };
 }
 
-/** Live heartbeats, optionally of one service. */
+/** Live heartbeats, optionally of one service (on a cluster, every master is scanned). */
 export async function readHeartbeats(redis: Redis, prefix: string, service = '*'): Promise<Heartbeat[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', stateKey(prefix, 'heartbeat', service, '*'), 'COUNT', 500);
-    cursor = next;
-    keys.push(...found);
-  } while (cursor !== '0');
+  const keys = await scanKeys(redis, stateKey(prefix, 'heartbeat', service, '*'));
   if (keys.length === 0) return [];
   const values = await redis.mget(keys);
   return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as Heartbeat);

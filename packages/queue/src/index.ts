@@ -1,8 +1,14 @@
 export {
   bullPrefix,
+  type ClusterNode,
   type ConnectionRole,
   createRedis,
   DEFAULT_REDIS_URL,
+  isCluster,
+  masterNodes,
+  parseClusterNodes,
+  type RedisTarget,
+  scanKeys,
   stateKey,
   waitForRedis,
 } from './connection.js';

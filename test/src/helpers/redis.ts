@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { bullPrefix, createRedis } from '@regwatch/queue';
+import { bullPrefix, createRedis, scanKeys } from '@regwatch/queue';
 import type { Redis } from 'ioredis';
 
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -10,12 +10,9 @@ export function testPrefix(): string {
 }
 
 export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${bullPrefix(prefix)}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
+  // scanKeys reads every master of a cluster; the keys share the {prefix} slot, so one DEL takes them.
+  const keys = await scanKeys(redis, `${bullPrefix(prefix)}*`, 1000);
+  for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
 }
 
 export function testRedis(): Redis {

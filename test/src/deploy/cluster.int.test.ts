@@ -1,0 +1,184 @@
+import { randomBytes } from 'node:crypto';
+import { startClassifier } from '@regwatch/classifier';
+import { QUEUES, type Subscription } from '@regwatch/contracts';
+import { silentLogger } from '@regwatch/logger';
+import { startNotifier } from '@regwatch/notifier';
+import { createAddressPolicy } from '@regwatch/outbound';
+import { startPoller } from '@regwatch/poller';
+import {
+  bullPrefix,
+  countJobs,
+  createQueue,
+  createRedis,
+  isCluster,
+  masterNodes,
+  readHeartbeats,
+  scanKeys,
+  startHeartbeat,
+  waitForRedis,
+} from '@regwatch/queue';
+import { createRulesHolder } from '@regwatch/rules';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  deletePrefix,
+  type FeedServer,
+  startFeedServer,
+  startWebhookReceiver,
+  testPrefix,
+  type WebhookReceiver,
+} from '../helpers/index.js';
+import { clusterUnavailableReason, type LocalCluster, startLocalCluster } from './redis-cluster.js';
+
+const STORY = {
+  title: 'Chinese customs now inspect every semiconductor shipment to stop NVIDIA H20 imports',
+  summary:
+    'Customs officers at Chinese ports check all incoming chip shipments for NVIDIA H20 and RTX 6000D accelerators; Tencent, ByteDance and Alibaba were told to cancel their orders.',
+  link: '/2026/11/china-customs-chip-inspections',
+};
+const REVIEW = {
+  title: 'Tested: the GeForce RTX 5080 Super is the fastest card under $1,000',
+  summary:
+    'In our benchmarks the new NVIDIA graphics card beats last year’s model by 18% at 4K, and it runs quieter too.',
+  link: '/2026/11/rtx-5080-super-review',
+};
+
+function rss(base: string, items: Array<typeof STORY>): string {
+  const entries = items
+    .map(
+      (i, n) => `<item><title>${i.title}</title><link>${base}${i.link}</link>
+<guid isPermaLink="false">cluster-${n}</guid><pubDate>Sat, 28 Nov 2026 0${n}:00:00 GMT</pubDate>
+<description>${i.summary}</description></item>`,
+    )
+    .join('\n');
+  return `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Cluster wire</title><link>${base}/</link>${entries}</channel></rss>`;
+}
+
+const unavailable = clusterUnavailableReason();
+if (unavailable) console.warn(unavailable);
+
+describe.skipIf(unavailable !== undefined)('pipeline on a real Redis Cluster (3 masters, 3 replicas)', () => {
+  const prefix = testPrefix();
+  const secret = `whsec_${randomBytes(24).toString('base64')}`;
+  let cluster: LocalCluster;
+  let redis: Redis;
+  let producer: Redis;
+  let feeds: FeedServer;
+  let hooks: WebhookReceiver;
+  const closers: Array<() => Promise<unknown>> = [];
+
+  beforeAll(async () => {
+    cluster = await startLocalCluster();
+    redis = createRedis({ clusterNodes: cluster.nodes }, 'worker');
+    producer = createRedis({ clusterNodes: cluster.nodes }, 'producer');
+    await waitForRedis(redis, 10_000);
+    await waitForRedis(producer, 10_000);
+    feeds = await startFeedServer();
+    hooks = await startWebhookReceiver(secret);
+    feeds.set('/wire.xml', rss(feeds.url, [STORY, REVIEW]));
+    const subscriptions: Subscription[] = [
+      {
+        id: 'chips-team',
+        team: 'chips',
+        filter: { topics: ['customs_enforcement', 'import_restrictions', 'export_controls'] },
+        channels: [{ type: 'webhook', url: hooks.url, secret }],
+        mode: 'immediate',
+        paused: false,
+      },
+    ];
+    const log = silentLogger();
+    const policy = createAddressPolicy(['127.0.0.0/8']);
+    const rules = createRulesHolder();
+    const notifier = await startNotifier({
+      connection: redis,
+      prefix,
+      log,
+      policy,
+      subscriptions: () => subscriptions,
+      email: { outboxDir: '/nonexistent-no-email-channel', from: 'regwatch <alerts@regwatch.test>' },
+      publicUrl: 'http://127.0.0.1:9/',
+      unsubscribeSecret: 'cluster-unsubscribe-secret',
+    });
+    const classifier = startClassifier({ connection: redis, prefix, log, engine: () => rules.engine });
+    const poller = await startPoller({
+      connection: redis,
+      prefix,
+      log,
+      policy,
+      feeds: () => [{ id: 'wire', url: `${feeds.url}/wire.xml`, intervalSeconds: 3600, enabled: true }],
+    });
+    const heartbeat = startHeartbeat(redis, prefix, 'poller');
+    closers.push(
+      () => heartbeat.close(),
+      () => poller.close(),
+      () => classifier.close(),
+      () => notifier.close(),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    try {
+      for (const close of closers) await close();
+      if (redis) {
+        await deletePrefix(redis, prefix);
+        expect(await scanKeys(redis, `${bullPrefix(prefix)}*`)).toEqual([]);
+      }
+      await Promise.all([redis?.quit(), producer?.quit(), feeds?.close(), hooks?.close()]);
+    } finally {
+      await cluster?.stop();
+    }
+  }, 30_000);
+
+  it('delivers the export-control story once, verified, and nothing for the review', async () => {
+    expect(isCluster(redis)).toBe(true);
+    const [hook] = await hooks.waitFor(1, 20_000);
+    expect(hook!.payload.type).toBe('alert.created');
+    expect(hook!.payload.data.title).toBe(STORY.title);
+    expect(hooks.rejected).toBe(0);
+
+    const items = createQueue(QUEUES.items, { connection: redis, prefix });
+    const alerts = createQueue(QUEUES.alerts, { connection: redis, prefix });
+    const deliveries = createQueue(QUEUES.deliveries, { connection: redis, prefix });
+    try {
+      const settled = async () => {
+        const counts = Object.values(await countJobs([items, alerts, deliveries]));
+        return counts.every((c) => (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) === 0);
+      };
+      const deadline = Date.now() + 10_000;
+      while (!(await settled()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await items.getCompletedCount()).toBe(2);
+      expect(await alerts.getCompletedCount()).toBe(1);
+      expect(await deliveries.getCompletedCount()).toBe(1);
+      expect(hooks.received).toHaveLength(1);
+    } finally {
+      await Promise.all([items.close(), alerts.close(), deliveries.close()]);
+    }
+  });
+
+  it('keeps every key of the prefix in one hash slot, on one master', async () => {
+    const masters = masterNodes(redis);
+    expect(masters).toHaveLength(3);
+    const perMaster = await Promise.all(masters.map((m) => scanKeys(m, `${bullPrefix(prefix)}*`)));
+    const holding = perMaster.filter((keys) => keys.length > 0);
+    expect(holding).toHaveLength(1);
+    const slots = new Set(
+      await Promise.all(holding[0]!.slice(0, 50).map((k) => redis.cluster('KEYSLOT', k) as Promise<number>)),
+    );
+    expect(slots.size).toBe(1);
+    // What the cluster-wide scan finds is exactly what that one master holds.
+    expect((await scanKeys(redis, `${bullPrefix(prefix)}*`)).sort()).toEqual([...holding[0]!].sort());
+  });
+
+  it('finds heartbeats and counts queues through a cluster connection (readyz and ops view)', async () => {
+    const beats = await readHeartbeats(redis, prefix);
+    expect(beats.map((b) => b.service)).toContain('poller');
+    const polls = createQueue(QUEUES.polls, { connection: producer, prefix });
+    try {
+      const counts = await countJobs([polls]);
+      expect(counts[QUEUES.polls]).toMatchObject({ failed: 0 });
+      expect(await producer.ping()).toBe('PONG');
+    } finally {
+      await polls.close();
+    }
+  });
+});
