@@ -7,11 +7,16 @@ import {
   DEFAULT_REDIS_URL,
   judgeRedisSettings,
   onShutdown,
+  parseClusterNodes,
+  type RedisTarget,
   readRedisSettings,
   startHeartbeat,
   waitForRedis,
 } from '@regwatch/queue';
 import type { Redis } from 'ioredis';
+import { type HealthServer, startHealthServer } from './health.js';
+
+export { type HealthServer, startHealthServer } from './health.js';
 
 export interface Runtime {
   config: Config;
@@ -19,6 +24,8 @@ export interface Runtime {
   redis: Redis;
   policy: AddressPolicy;
   redisUrl: string;
+  /** What to pass to `createRedis` for more connections: the URL, or the cluster's seed nodes. */
+  redisTarget: RedisTarget;
 }
 
 /**
@@ -45,7 +52,15 @@ export async function bootstrap(service: string, options: { defaultConfigFile?: 
     process.exit(2);
   }
   const redisUrl = config.env.REDIS_URL ?? DEFAULT_REDIS_URL;
-  const redis = createRedis(redisUrl, 'worker');
+  let redisTarget: RedisTarget = { url: redisUrl };
+  try {
+    const nodes = config.env.REDIS_CLUSTER_NODES;
+    if (nodes) redisTarget = { url: redisUrl, clusterNodes: parseClusterNodes(nodes) };
+  } catch (err) {
+    process.stderr.write(`regwatch ${service}: REDIS_CLUSTER_NODES: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const redis = createRedis(redisTarget, 'worker');
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   try {
     await waitForRedis(redis, 10_000);
@@ -59,8 +74,11 @@ export async function bootstrap(service: string, options: { defaultConfigFile?: 
     log.fatal(verdict.refuse);
     process.exit(2);
   }
-  log.info({ redis: redactUrl(redisUrl), prefix: config.env.REGWATCH_PREFIX, config: config.filePath }, 'started');
-  return { config, log, redis, policy, redisUrl };
+  const where = redisTarget.clusterNodes
+    ? { redisCluster: redisTarget.clusterNodes.map((n) => `${n.host}:${n.port}`) }
+    : { redis: redactUrl(redisUrl) };
+  log.info({ ...where, prefix: config.env.REGWATCH_PREFIX, config: config.filePath }, 'started');
+  return { config, log, redis, policy, redisUrl, redisTarget };
 }
 
 /** Installs the SIGTERM/SIGINT drain: close the service's handles, then Redis. */
@@ -68,8 +86,31 @@ export function drainOnSignal(runtime: Runtime, handles: Array<{ close(): Promis
   onShutdown(() => closeAll([...handles.map((h) => () => h.close()), () => runtime.redis.quit()]), runtime.log);
 }
 
-/** A service's main, after bootstrap: heartbeat for readiness checks, then drain on SIGTERM. */
+/**
+ * A service's main, after bootstrap: heartbeat for readiness checks, the probe listener when
+ * HEALTH_PORT is set (readiness turns 503 as the drain starts; the listener closes last, so
+ * liveness holds while in-flight jobs finish), then drain on SIGTERM.
+ */
 export function runService(runtime: Runtime, service: string, handles: Array<{ close(): Promise<void> }>): void {
-  const heartbeat = startHeartbeat(runtime.redis, runtime.config.env.REGWATCH_PREFIX, service);
-  drainOnSignal(runtime, [heartbeat, ...handles]);
+  const { env } = runtime.config;
+  const heartbeat = startHeartbeat(runtime.redis, env.REGWATCH_PREFIX, service);
+  let health: Promise<HealthServer | undefined> = Promise.resolve(undefined);
+  if (env.HEALTH_PORT !== undefined) {
+    health = startHealthServer({ host: env.HEALTH_HOST, port: env.HEALTH_PORT, redis: runtime.redis }).then(
+      (server) => {
+        runtime.log.info({ url: server.url }, 'health listener: /healthz /readyz');
+        return server;
+      },
+      (err: unknown) => {
+        runtime.log.fatal({ err: (err as Error).message, port: env.HEALTH_PORT }, 'cannot listen for health probes');
+        process.exit(1);
+      },
+    );
+  }
+  drainOnSignal(runtime, [
+    { close: async () => (await health)?.markDraining() },
+    heartbeat,
+    ...handles,
+    { close: async () => (await health)?.close() },
+  ]);
 }

@@ -3,7 +3,7 @@ import { bootstrap, runService } from '@regwatch/runtime';
 import { startApi } from './server.js';
 
 const runtime = await bootstrap('api');
-const producer = createRedis(runtime.redisUrl, 'producer');
+const producer = createRedis(runtime.redisTarget, 'producer');
 producer.on('error', (err) => runtime.log.warn({ err: err.message }, 'redis connection error'));
 const api = await startApi({
   connection: producer,
