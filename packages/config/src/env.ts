@@ -56,5 +56,9 @@ export const EnvSchema = z.object({
   ),
   LOG_FORMAT: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['json', 'pretty', 'auto']).default('auto')),
   REGWATCH_ALLOW_EVICTION: strictBoolean(false),
+  REGWATCH_SEEN_RETENTION_DAYS: z.preprocess(
+    (v) => (v === '' || v === undefined ? undefined : v),
+    z.coerce.number().int().min(1).max(3650).default(90),
+  ),
 });
 export type Env = z.infer<typeof EnvSchema>;

@@ -6,6 +6,8 @@ export interface FeedState {
   etag?: string;
   lastModified?: string;
   permanentUrl?: string;
+  /** The configured URL the validators and `permanentUrl` belong to; a new one starts afresh. */
+  sourceUrl?: string;
   lastAttemptAt?: string;
   lastSuccessAt?: string;
   lastStatus?: number;
@@ -35,8 +37,11 @@ export class FeedStateStore {
     return state as unknown as FeedState;
   }
 
-  /** Sets the given fields; `undefined` deletes a field. */
-  async update(feedId: string, patch: Partial<FeedState>): Promise<void> {
+  /**
+   * Sets the given fields; `undefined` deletes a field. `itemsSeen` in `add` is added to the
+   * counter in the same transaction (one round trip per poll).
+   */
+  async update(feedId: string, patch: Partial<FeedState>, add: { itemsSeen?: number } = {}): Promise<void> {
     const set: Record<string, string> = {};
     const del: string[] = [];
     for (const [k, v] of Object.entries(patch)) {
@@ -46,6 +51,7 @@ export class FeedStateStore {
     const tx = this.redis.multi();
     if (Object.keys(set).length > 0) tx.hset(this.key(feedId), set);
     if (del.length > 0) tx.hdel(this.key(feedId), ...del);
+    if (add.itemsSeen) tx.hincrby(this.key(feedId), 'itemsSeen', add.itemsSeen);
     await tx.exec();
   }
 
