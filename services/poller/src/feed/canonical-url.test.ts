@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalUrl } from './canonical-url.js';
+import { canonicalUrl, linkFragment } from './canonical-url.js';
 
 describe('canonicalUrl()', () => {
   it.each([
@@ -40,5 +40,27 @@ describe('canonicalUrl()', () => {
 
   it('refuses URLs longer than the schema allows', () => {
     expect(canonicalUrl(`https://example.com/${'a'.repeat(5_000)}`)).toBeUndefined();
+  });
+});
+
+describe('linkFragment()', () => {
+  it.each([
+    ['https://example.com/notices.html#n2', 'n2'],
+    ['https://example.com/post#comment-42', 'comment-42'],
+    ['#a1', 'a1'],
+  ])('%s → %s', (input, expected) => {
+    expect(linkFragment(input, 'https://example.com/')).toBe(expected);
+  });
+
+  it.each([
+    'https://example.com/a',
+    'https://example.com/a#',
+    'https://example.com/a#xtor=RSS-3208',
+    'https://example.com/a#utm_source=feed',
+    'https://example.com/a#comments',
+    'https://example.com/a#respond',
+    'not a url',
+  ])('has none for %j', (input) => {
+    expect(linkFragment(input)).toBeUndefined();
   });
 });

@@ -80,3 +80,27 @@ export function canonicalUrl(url: string, base?: string): string | undefined {
   const href = parsed.href;
   return href.length > MAX_URL_LENGTH ? undefined : href;
 }
+
+/** Fragments that only track the reader (AT Internet's `#xtor=RSS-1`, `#utm_…`), not a place in the page. */
+const TRACKING_FRAGMENT = /^(?:xtor=|utm_|at_medium=|at_campaign=)/i;
+/** Places every page has (`#comments` of a blog post); they tell no two items apart. */
+const GENERIC_FRAGMENT = /^(?:comments?|respond|more|top|content|main)$/i;
+
+/**
+ * The fragment of an item link when it names a place in the page (`#comment-42`, `#a1`), without
+ * the `#`; `undefined` for none, an empty, a tracking or a generic one (`#comments`). `canonicalUrl` drops fragments
+ * so one story is one URL across feeds; this keeps what tells apart several items that share a
+ * page (a comments feed, a notices page with one anchor per notice).
+ */
+export function linkFragment(url: string, base?: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = base === undefined ? new URL(url.trim()) : new URL(url.trim(), base);
+  } catch {
+    return undefined;
+  }
+  const fragment = parsed.hash.slice(1);
+  if (fragment === '' || fragment.length > 512) return undefined;
+  if (TRACKING_FRAGMENT.test(fragment) || GENERIC_FRAGMENT.test(fragment)) return undefined;
+  return fragment;
+}

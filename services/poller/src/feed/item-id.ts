@@ -10,6 +10,8 @@ import { canonicalUrl } from './canonical-url.js';
 export function itemId(fields: {
   guid?: string;
   link?: string;
+  /** The link's fragment when it names a place in the page; kept apart from `link`, which is canonicalized. */
+  fragment?: string;
   title?: string;
   date?: string;
   feedId: string;
@@ -21,6 +23,8 @@ export function itemId(fields: {
     key = `guid\u0000${guid}`;
   } else if (link) {
     key = `link\u0000${canonicalUrl(link) ?? link}`;
+    // Entries of one page told apart only by `#anchor` are different items.
+    if (fields.fragment) key += `#${fields.fragment}`;
   } else {
     const title = (fields.title ?? '').replace(/\s+/g, ' ').trim();
     key = `title\u0000${title}\u0000${(fields.date ?? '').trim()}`;

@@ -1,5 +1,5 @@
 import { type FeedItem, FeedItemSchema } from '@regwatch/contracts';
-import { canonicalUrl } from './canonical-url.js';
+import { canonicalUrl, linkFragment } from './canonical-url.js';
 import { htmlToText } from './html-to-text.js';
 import { itemId } from './item-id.js';
 import { parseFeedDate } from './parse-date.js';
@@ -65,6 +65,18 @@ function normalizeLang(value: string | undefined): string | undefined {
  * show (no guid, link, title or text: e.g. an Atom entry holding only an empty `<author>`).
  */
 export function normalizeItem(raw: RawItem, ctx: NormalizeContext): FeedItem | undefined {
+  return normalizeItemWithFragment(raw, ctx)?.item;
+}
+
+/**
+ * {@link normalizeItem}, plus the fragment of the item's link (see `linkFragment`), which the
+ * FeedItem's canonical `url` no longer carries. A guid-less item's id includes it, so entries
+ * told apart only by `#anchor` stay apart.
+ */
+export function normalizeItemWithFragment(
+  raw: RawItem,
+  ctx: NormalizeContext,
+): { item: FeedItem; fragment?: string } | undefined {
   const guid = raw.guid?.trim() || undefined;
   let link = raw.link?.trim() || undefined;
   // RSS 2.0: a guid is a permalink unless isPermaLink="false"; use it when there is no <link>.
@@ -72,6 +84,7 @@ export function normalizeItem(raw: RawItem, ctx: NormalizeContext): FeedItem | u
     link = guid;
   }
   const url = link === undefined ? undefined : canonicalUrl(link, ctx.baseUrl);
+  const fragment = url === undefined || link === undefined ? undefined : linkFragment(link, ctx.baseUrl);
 
   const contentSource = raw.contentHtml ?? raw.summaryHtml;
   const summarySource = raw.summaryHtml ?? raw.contentHtml;
@@ -107,7 +120,7 @@ export function normalizeItem(raw: RawItem, ctx: NormalizeContext): FeedItem | u
   const lang = normalizeLang(raw.lang) ?? normalizeLang(ctx.lang);
 
   const item = {
-    id: itemId({ guid, link: url ?? link, title, date: rawDate, feedId: ctx.feedId }),
+    id: itemId({ guid, link: url ?? link, fragment, title, date: rawDate, feedId: ctx.feedId }),
     feedId: ctx.feedId,
     ...(guid !== undefined && guid.length <= LIMITS.guid ? { guid } : {}),
     ...(url !== undefined ? { url } : {}),
@@ -121,5 +134,5 @@ export function normalizeItem(raw: RawItem, ctx: NormalizeContext): FeedItem | u
     ...(author !== undefined ? { author } : {}),
     categories,
   };
-  return FeedItemSchema.parse(item);
+  return { item: FeedItemSchema.parse(item), ...(fragment !== undefined ? { fragment } : {}) };
 }

@@ -3,7 +3,7 @@ import { decodeDocument } from './decode-text.js';
 import { feedParseError } from './feed-errors.js';
 import { htmlToText } from './html-to-text.js';
 import { parseJsonFeed } from './json-feed.js';
-import { normalizeItem } from './normalize-item.js';
+import { normalizeItemWithFragment } from './normalize-item.js';
 import type { FeedFormat, RawFeed } from './raw-feed.js';
 import { parseXmlFeed } from './xml-feed.js';
 
@@ -12,6 +12,11 @@ export interface ParsedFeed {
   link?: string;
   format: FeedFormat;
   items: FeedItem[];
+  /**
+   * Item id → the fragment of its link (without `#`) for items whose link named a place in a
+   * page; `FeedItem.url` is canonical and has none. The poller's URL dedupe uses it.
+   */
+  fragments: Readonly<Record<string, string>>;
 }
 
 export interface ParseFeedOptions {
@@ -78,11 +83,18 @@ export async function parseFeed(body: Buffer, opts: ParseFeedOptions): Promise<P
   const lang = raw.lang?.trim() || opts.lang;
   const seen = new Set<string>();
   const items: FeedItem[] = [];
+  const fragments: Record<string, string> = {};
   for (const rawItem of raw.items) {
-    const item = normalizeItem(rawItem, { feedId: opts.feedId, baseUrl: base, fetchedAt, ...(lang ? { lang } : {}) });
-    if (item === undefined || seen.has(item.id)) continue;
-    seen.add(item.id);
-    items.push(item);
+    const normalized = normalizeItemWithFragment(rawItem, {
+      feedId: opts.feedId,
+      baseUrl: base,
+      fetchedAt,
+      ...(lang ? { lang } : {}),
+    });
+    if (normalized === undefined || seen.has(normalized.item.id)) continue;
+    seen.add(normalized.item.id);
+    items.push(normalized.item);
+    if (normalized.fragment !== undefined) fragments[normalized.item.id] = normalized.fragment;
   }
   const title = raw.title === undefined ? undefined : htmlToText(raw.title);
   return {
@@ -90,5 +102,6 @@ export async function parseFeed(body: Buffer, opts: ParseFeedOptions): Promise<P
     ...(raw.link?.trim() ? { link: base } : {}),
     format: raw.format,
     items,
+    fragments,
   };
 }
