@@ -1,5 +1,10 @@
+export { type BenchPollerOptions, type BenchPollerResult, benchPoller } from './bench.js';
 export * as feed from './feed/index.js';
-export { type PollDeps, type PollOutcome, pollFeed } from './poll/poll-feed.js';
+export { createFeedList, type FeedList, type ReloadResult } from './feed-list.js';
+export { FeedLock } from './poll/feed-lock.js';
+export { HostLimiter, type HostLimiterOptions, hostKey } from './poll/host-limiter.js';
+export { failureBackoffMs, type PollDeps, type PollOutcome, pollFeed, seenMembers } from './poll/poll-feed.js';
 export { SeenStore } from './poll/seen-store.js';
-export { syncSchedules } from './schedule.js';
-export { type PollerDeps, type PollerHandle, startPoller } from './worker.js';
+export { nextSlotAt, scheduleOffsetMs } from './poll/slots.js';
+export { POLL_JOB_OPTIONS, SCHEDULER_PREFIX, type SyncResult, syncSchedules } from './schedule.js';
+export { feedListHash, type PollerDeps, type PollerHandle, type PollJobOutcome, startPoller } from './worker.js';

@@ -1,12 +1,30 @@
+import { readConfigFile } from '@regwatch/config';
 import { bootstrap, runService } from '@regwatch/runtime';
+import { createFeedList } from './feed-list.js';
 import { startPoller } from './worker.js';
 
 const runtime = await bootstrap('poller');
+const { env, filePath } = runtime.config;
+const feedList = createFeedList(runtime.config.file.feeds, filePath ? () => readConfigFile(filePath) : undefined);
 const poller = await startPoller({
   connection: runtime.redis,
-  prefix: runtime.config.env.REGWATCH_PREFIX,
+  prefix: env.REGWATCH_PREFIX,
   log: runtime.log,
   policy: runtime.policy,
-  feeds: () => runtime.config.file.feeds,
+  feeds: feedList.feeds,
+  seenRetentionDays: env.REGWATCH_SEEN_RETENTION_DAYS,
+});
+// SIGHUP re-reads the config file; a bad file is refused and the running feeds stay.
+process.on('SIGHUP', () => {
+  const result = feedList.reload();
+  if (!result.ok) {
+    runtime.log.error(
+      { err: result.error.message, feeds: result.feeds },
+      'config reload refused; keeping the running feeds',
+    );
+    return;
+  }
+  runtime.log.info({ feeds: result.feeds, previous: result.previousFeeds }, 'config reloaded');
+  poller.sync().catch((err: unknown) => runtime.log.error({ err }, 'feed schedule sync failed'));
 });
 runService(runtime, 'poller', [poller]);

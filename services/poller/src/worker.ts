@@ -1,11 +1,5 @@
-import {
-  type FeedItem,
-  type FeedSource,
-  type ItemJob,
-  PermanentError,
-  PollJobSchema,
-  QUEUES,
-} from '@regwatch/contracts';
+import { createHash } from 'node:crypto';
+import { type FeedItem, type FeedSource, type ItemJob, type PollJob, PollJobSchema, QUEUES } from '@regwatch/contracts';
 import type { Logger } from '@regwatch/logger';
 import type { AddressPolicy } from '@regwatch/outbound';
 import { createQueue, startWorker, type WorkerHandle } from '@regwatch/queue';
@@ -13,35 +7,80 @@ import { FeedStateStore } from '@regwatch/store';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { fetchFeed, parseFeed } from './feed/index.js';
-import { pollFeed } from './poll/poll-feed.js';
+import { FeedLock } from './poll/feed-lock.js';
+import { HostLimiter, hostKey } from './poll/host-limiter.js';
+import { type PollOutcome, pollFeed } from './poll/poll-feed.js';
 import { SeenStore } from './poll/seen-store.js';
-import { syncSchedules } from './schedule.js';
+import { POLL_JOB_OPTIONS, type SyncResult, syncSchedules } from './schedule.js';
 
 export interface PollerDeps {
   connection: Redis;
   prefix: string;
   log: Logger;
   policy: AddressPolicy;
-  /** Looks up a feed by id at poll time, so config changes apply to the next poll. */
+  /**
+   * The feed list, read again at every poll and every re-sync: a getter whose result changes
+   * (config reload, an API later) takes effect without a restart.
+   */
   feeds: () => readonly FeedSource[];
+  /** Polls at once in this process. Default 16. */
   concurrency?: number;
+  /**
+   * Polls at once across every replica (BullMQ's queue-wide global concurrency, kept in Redis).
+   * Unset: no cap beyond replicas × `concurrency`.
+   */
+  globalConcurrency?: number;
+  /** Requests at once to one host across every replica. Default 2. */
+  perHostLimit?: number;
+  /** How long a poll waits for a busy host before it is re-queued. Default 2 s. */
+  hostWaitMs?: number;
+  /** How often the feed list is checked for changes. Default 30 s. */
+  resyncIntervalMs?: number;
+  /** How long an item is remembered as seen. Default 90 days (REGWATCH_SEEN_RETENTION_DAYS). */
+  seenRetentionDays?: number;
   userAgent?: string;
 }
 
 export interface PollerHandle {
   pollsQueue: Queue;
   itemsQueue: Queue;
-  /** Re-reads the feed list into the job schedulers (on start and on config reload). */
-  sync(): Promise<void>;
+  /** Makes the job schedulers match the feed list now (on start, on config reload). */
+  sync(): Promise<SyncResult>;
   close(): Promise<void>;
 }
 
-/** Thin BullMQ wiring around `pollFeed`: one poll job → one feed fetched, new items queued. */
+export type PollJobOutcome =
+  | PollOutcome
+  | { status: 'skipped'; reason: 'not-configured' | 'locked'; detail: string }
+  | { status: 'deferred'; reason: 'host-busy'; detail: string };
+
+/** What decides the schedulers: a change to anything else is read at poll time and needs no sync. */
+export function feedListHash(feeds: readonly FeedSource[]): string {
+  const shape = feeds.map((f) => [f.id, f.intervalSeconds, f.enabled]);
+  return createHash('sha256').update(JSON.stringify(shape)).digest('hex');
+}
+
+/**
+ * Thin BullMQ wiring around `pollFeed`: one poll job → one feed fetched, new items queued.
+ *
+ * Around each poll: a per-feed Redis lock (two replicas never poll one feed at once), a
+ * Redis-counted per-host limit on the fetch (`HostLimiter`; a poll that finds its host busy is
+ * re-queued a moment later instead of blocking a worker slot), and the worker's concurrency.
+ */
 export async function startPoller(deps: PollerDeps): Promise<PollerHandle> {
   const pollsQueue = createQueue(QUEUES.polls, { connection: deps.connection, prefix: deps.prefix });
   const itemsQueue = createQueue(QUEUES.items, { connection: deps.connection, prefix: deps.prefix });
   const state = new FeedStateStore(deps.connection, deps.prefix);
-  const seen = new SeenStore(deps.connection, deps.prefix);
+  const seen = new SeenStore(deps.connection, deps.prefix, {
+    retentionSeconds: (deps.seenRetentionDays ?? 90) * 24 * 3600,
+  });
+  const lock = new FeedLock(deps.connection, deps.prefix);
+  const hosts = new HostLimiter(deps.connection, deps.prefix, {
+    ...(deps.perHostLimit !== undefined ? { limit: deps.perHostLimit } : {}),
+    ...(deps.hostWaitMs !== undefined ? { maxWaitMs: deps.hostWaitMs } : {}),
+  });
+  if (deps.globalConcurrency !== undefined) await pollsQueue.setGlobalConcurrency(deps.globalConcurrency);
+
   const enqueue = async (items: FeedItem[]) => {
     await itemsQueue.addBulk(
       items.map((item) => ({
@@ -51,39 +90,90 @@ export async function startPoller(deps: PollerDeps): Promise<PollerHandle> {
       })),
     );
   };
+
+  const pollOne = async (feedId: string, log: Logger): Promise<PollJobOutcome> => {
+    const feed = deps.feeds().find((f) => f.id === feedId);
+    if (!feed?.enabled) {
+      // A job left over from a feed that was removed or disabled since it was queued.
+      return { status: 'skipped', reason: 'not-configured', detail: `feed "${feedId}" is not configured` };
+    }
+    const token = await lock.acquire(feed.id);
+    if (!token) return { status: 'skipped', reason: 'locked', detail: 'another poller is polling this feed' };
+    try {
+      const outcome = await pollFeed(feed, {
+        fetch: (url, http) =>
+          fetchFeed(url, http, { policy: deps.policy, ...(deps.userAgent ? { userAgent: deps.userAgent } : {}) }),
+        parse: parseFeed,
+        state,
+        seen,
+        enqueue,
+        acquireHost: (url) => hosts.acquire(hostKey(url)),
+        now: () => new Date(),
+      });
+      if (outcome.status === 'skipped' && outcome.reason === 'host-busy') {
+        const delay = 500 + Math.floor(Math.random() * 1500);
+        const data: PollJob = { v: 1, feedId: feed.id };
+        await pollsQueue.add('poll', data, { ...POLL_JOB_OPTIONS, delay, jobId: `defer-${feed.id}-${Date.now()}` });
+        log.debug({ feedId, delay }, 'host busy: poll re-queued');
+        return { status: 'deferred', reason: 'host-busy', detail: outcome.detail };
+      }
+      return outcome;
+    } finally {
+      await lock.release(feed.id, token);
+    }
+  };
+
   const worker: WorkerHandle = startWorker(
     {
       queue: QUEUES.polls,
       schema: PollJobSchema,
       concurrency: deps.concurrency ?? 16,
       handle: async ({ feedId }, { log }) => {
-        const feed = deps.feeds().find((f) => f.id === feedId);
-        if (!feed) throw new PermanentError('FEED_UNKNOWN', `feed "${feedId}" is not configured`);
-        const outcome = await pollFeed(feed, {
-          fetch: (url, http) =>
-            fetchFeed(url, http, { policy: deps.policy, ...(deps.userAgent ? { userAgent: deps.userAgent } : {}) }),
-          parse: parseFeed,
-          state,
-          seen,
-          enqueue,
-          now: () => new Date(),
-        });
+        const outcome = await pollOne(feedId, log);
         log.info({ feedId, ...outcome }, 'feed polled');
         return outcome;
       },
     },
     { connection: deps.connection, prefix: deps.prefix, log: deps.log },
   );
-  const sync = async () => {
-    const result = await syncSchedules(pollsQueue, deps.feeds());
-    deps.log.info(result, 'feed schedules synced');
+
+  // Syncs run one at a time; a sync asked for while one runs reads the list afresh after it.
+  let syncing: Promise<unknown> = Promise.resolve();
+  let syncedHash: string | undefined;
+  const sync = (): Promise<SyncResult> => {
+    const run = syncing.then(async () => {
+      const feeds = deps.feeds();
+      const hash = feedListHash(feeds);
+      const result = await syncSchedules(pollsQueue, feeds);
+      syncedHash = hash;
+      deps.log.info({ feeds: feeds.length, ...result }, 'feed schedules synced');
+      return result;
+    });
+    syncing = run.catch(() => {});
+    return run;
   };
   await sync();
+
+  const resyncTimer = setInterval(() => {
+    let hash: string;
+    try {
+      hash = feedListHash(deps.feeds());
+    } catch (err) {
+      deps.log.error({ err }, 'reading the feed list failed');
+      return;
+    }
+    if (hash === syncedHash) return;
+    sync().catch((err: unknown) => deps.log.error({ err }, 'feed schedule sync failed'));
+  }, deps.resyncIntervalMs ?? 30_000);
+  resyncTimer.unref();
+
   return {
     pollsQueue,
     itemsQueue,
     sync,
     close: async () => {
+      clearInterval(resyncTimer);
+      await syncing;
       await worker.close();
       await pollsQueue.close();
       await itemsQueue.close();

@@ -3,6 +3,7 @@ import type { FeedItem, FeedSource } from '@regwatch/contracts';
 import { RateLimitedError } from '@regwatch/contracts';
 import type { FeedState } from '@regwatch/store';
 import type { FeedHttpState, FetchFeedResult, ParsedFeed } from '../feed/index.js';
+import { nextSlotAt, scheduleOffsetMs } from './slots.js';
 
 /** Everything `pollFeed` needs, passed in so it can be tested without Redis or a network. */
 export interface PollDeps {
@@ -13,29 +14,48 @@ export interface PollDeps {
   ) => Promise<ParsedFeed>;
   state: {
     get(feedId: string): Promise<FeedState>;
-    update(feedId: string, patch: Partial<FeedState>): Promise<void>;
-    incrementSeen(feedId: string, by: number): Promise<void>;
+    /** Sets fields (`undefined` deletes one) and adds `add.itemsSeen` to the counter, in one go. */
+    update(feedId: string, patch: Partial<FeedState>, add?: { itemsSeen?: number }): Promise<void>;
   };
   seen: { has(members: string[]): Promise<boolean[]>; add(members: string[]): Promise<void> };
   /** Queues new items; must be idempotent per item id (deterministic job ids). */
   enqueue: (items: FeedItem[]) => Promise<void>;
+  /**
+   * Takes one of the few request slots of the feed's host (see `HostLimiter`); resolves to the
+   * release function, or `undefined` when the host stayed busy. Absent: no per-host limit.
+   */
+  acquireHost?: (url: string) => Promise<(() => Promise<void>) | undefined>;
   now: () => Date;
 }
 
 export type PollOutcome =
-  | { status: 'skipped'; reason: string }
+  | { status: 'skipped'; reason: 'backoff' | 'host-busy'; detail: string }
   | { status: 'not-modified' }
   | { status: 'ok'; items: number; newItems: number };
 
+/** A failing feed waits twice as long after each failure, from one interval up to a day. */
+export const MAX_BACKOFF_MS = 24 * 3600 * 1000;
+
 /** Failures back off exponentially from one interval up to a day, so a dead feed costs little. */
 export function failureBackoffMs(intervalSeconds: number, consecutiveFailures: number): number {
-  return Math.min(intervalSeconds * 1000 * 2 ** Math.max(0, consecutiveFailures - 1), 24 * 3600 * 1000);
+  // 2 ** 30 already dwarfs a day for any interval; capping the exponent keeps the number finite.
+  const factor = 2 ** Math.min(30, Math.max(0, consecutiveFailures - 1));
+  return Math.min(intervalSeconds * 1000 * factor, MAX_BACKOFF_MS);
 }
 
-/** Members remembered for an item: its id, and its canonical URL so two feeds queue it once. */
-export function seenMembers(item: FeedItem): string[] {
+/**
+ * Members remembered for an item: its id, and a hash of its canonical URL so the same story
+ * reaching us through two feeds is queued once. A link's meaningful fragment (`#comment-42`) is
+ * part of that hash: the canonical URL drops fragments, and without it every entry of a page
+ * that lists several (a comments feed, a notices page with an anchor each) would share one URL
+ * and all but the first would be dropped as duplicates.
+ */
+export function seenMembers(item: FeedItem, fragment?: string): string[] {
   const members = [item.id];
-  if (item.url) members.push(`u${createHash('sha256').update(item.url).digest('hex').slice(0, 24)}`);
+  if (item.url) {
+    const key = fragment ? `${item.url}#${fragment}` : item.url;
+    members.push(`u${createHash('sha256').update(key).digest('hex').slice(0, 24)}`);
+  }
   return members;
 }
 
@@ -43,23 +63,56 @@ export function seenMembers(item: FeedItem): string[] {
  * Polls one feed once: conditional GET, parse, keep the items not seen before, queue them,
  * then remember them. Queue-then-remember means a crash in between re-queues (deduplicated by
  * job id downstream) rather than losing an item.
+ *
+ * Health is written once per poll: `lastAttemptAt`, and either `lastSuccessAt`/`lastStatus`
+ * with the failure count reset, or `lastError`/`lastStatus` with the count raised and
+ * `nextPollAt` pushed back by {@link failureBackoffMs} (or the server's Retry-After, if
+ * longer). While backing off, scheduled polls are skipped without a request. Failures are
+ * rethrown after they are recorded.
  */
 export async function pollFeed(feed: FeedSource, deps: PollDeps): Promise<PollOutcome> {
   const state = await deps.state.get(feed.id);
   const now = deps.now();
-  if (state.nextPollAt && state.consecutiveFailures > 0 && Date.parse(state.nextPollAt) > now.getTime()) {
-    return { status: 'skipped', reason: `backing off until ${state.nextPollAt}` };
+  const everyMs = feed.intervalSeconds * 1000;
+  const offsetMs = scheduleOffsetMs(feed.id, everyMs);
+  if (state.consecutiveFailures > 0 && state.nextPollAt) {
+    // Tolerance for scheduler latency and clock skew between replicas: a run that fires at the
+    // slot `nextPollAt` names must not be skipped for being a few milliseconds early.
+    const tolerance = Math.min(everyMs / 10, 30_000);
+    if (Date.parse(state.nextPollAt) > now.getTime() + tolerance) {
+      return { status: 'skipped', reason: 'backoff', detail: `backing off until ${state.nextPollAt}` };
+    }
   }
-  const http: FeedHttpState = {
-    ...(state.etag ? { etag: state.etag } : {}),
-    ...(state.lastModified ? { lastModified: state.lastModified } : {}),
+  // Validators and a permanent move belong to the URL they were learnt from; a feed whose
+  // configured URL changed starts afresh. (No sourceUrl: state from before it was recorded.)
+  const isSameSource = state.sourceUrl === undefined || state.sourceUrl === feed.url;
+  const http: FeedHttpState = isSameSource && state.etag !== undefined ? { etag: state.etag } : {};
+  if (isSameSource && state.lastModified !== undefined) http.lastModified = state.lastModified;
+  const url = (isSameSource ? state.permanentUrl : undefined) ?? feed.url;
+  const source: Partial<FeedState> = {
+    sourceUrl: feed.url,
+    lastAttemptAt: now.toISOString(),
+    ...(isSameSource ? {} : { etag: undefined, lastModified: undefined, permanentUrl: undefined }),
   };
-  const url = state.permanentUrl ?? feed.url;
-  await deps.state.update(feed.id, { lastAttemptAt: now.toISOString() });
+
+  let release: (() => Promise<void>) | undefined;
+  if (deps.acquireHost) {
+    release = await deps.acquireHost(url);
+    if (!release) return { status: 'skipped', reason: 'host-busy', detail: `${hostOf(url)} is busy` };
+  }
   try {
-    const result = await deps.fetch(url, http);
+    let result: FetchFeedResult;
+    try {
+      result = await deps.fetch(url, http);
+    } finally {
+      await release?.();
+    }
     if (result.status === 'not-modified') {
-      await deps.state.update(feed.id, healthy(result.httpStatus, now, feed));
+      await deps.state.update(feed.id, {
+        ...source,
+        ...healthy(result.httpStatus, now, everyMs, offsetMs),
+        ...validators(result.state),
+      });
       return { status: 'not-modified' };
     }
     const parsed = await deps.parse(result.body, {
@@ -70,27 +123,34 @@ export async function pollFeed(feed: FeedSource, deps: PollDeps): Promise<PollOu
       ...(feed.lang ? { lang: feed.lang } : {}),
     });
     const unique = dedupeWithinFeed(parsed.items);
-    const members = unique.map(seenMembers);
+    const members = memberLists(unique, parsed.fragments);
     const flags = await deps.seen.has(members.flat());
     let cursor = 0;
     const fresh: FeedItem[] = [];
+    const freshMembers: string[] = [];
     unique.forEach((item, i) => {
-      const count = members[i]!.length;
-      const known = flags.slice(cursor, cursor + count).some(Boolean);
-      cursor += count;
-      if (!known) fresh.push(item);
+      const own = members[i]!;
+      const isKnown = flags.slice(cursor, cursor + own.length).some(Boolean);
+      cursor += own.length;
+      if (!isKnown) {
+        fresh.push(item);
+        freshMembers.push(...own);
+      }
     });
     if (fresh.length > 0) {
       await deps.enqueue(fresh);
-      await deps.seen.add(fresh.flatMap(seenMembers));
-      await deps.state.incrementSeen(feed.id, fresh.length);
+      await deps.seen.add(freshMembers);
     }
-    await deps.state.update(feed.id, {
-      ...healthy(result.httpStatus, now, feed),
-      etag: result.state.etag,
-      lastModified: result.state.lastModified,
-      ...(result.permanentRedirect ? { permanentUrl: result.permanentRedirect } : {}),
-    });
+    await deps.state.update(
+      feed.id,
+      {
+        ...source,
+        ...healthy(result.httpStatus, now, everyMs, offsetMs),
+        ...validators(result.state),
+        ...(result.permanentRedirect ? { permanentUrl: result.permanentRedirect } : {}),
+      },
+      { itemsSeen: fresh.length },
+    );
     return { status: 'ok', items: parsed.items.length, newItems: fresh.length };
   } catch (err) {
     const failures = state.consecutiveFailures + 1;
@@ -98,24 +158,46 @@ export async function pollFeed(feed: FeedSource, deps: PollDeps): Promise<PollOu
       failureBackoffMs(feed.intervalSeconds, failures),
       err instanceof RateLimitedError ? err.retryAfterMs : 0,
     );
+    const status = (err as { status?: unknown }).status;
     await deps.state.update(feed.id, {
+      ...source,
       consecutiveFailures: failures,
       lastError: shortError(err),
-      lastStatus: (err as { status?: number }).status,
-      nextPollAt: new Date(now.getTime() + wait).toISOString(),
+      lastStatus: typeof status === 'number' ? status : undefined,
+      nextPollAt: new Date(nextSlotAt(now.getTime() + wait, everyMs, offsetMs)).toISOString(),
     });
     throw err;
   }
 }
 
-function healthy(status: number, now: Date, feed: FeedSource): Partial<FeedState> {
+function healthy(status: number, now: Date, everyMs: number, offsetMs: number): Partial<FeedState> {
   return {
     lastSuccessAt: now.toISOString(),
     lastStatus: status,
     lastError: undefined,
     consecutiveFailures: 0,
-    nextPollAt: new Date(now.getTime() + feed.intervalSeconds * 1000).toISOString(),
+    // The scheduler's next run: slots are aligned to the feed's offset (see slots.ts).
+    nextPollAt: new Date(nextSlotAt(now.getTime() + 1, everyMs, offsetMs)).toISOString(),
   };
+}
+
+/** The validators to keep: those of this response (a 304 may refresh them), else none. */
+function validators(http: FeedHttpState): Partial<FeedState> {
+  return { etag: http.etag, lastModified: http.lastModified };
+}
+
+/**
+ * Each item's members. A URL that several items of this document share (a feed linking every
+ * entry to its home page) does not identify any of them, so it is left out for those items:
+ * otherwise the first would shadow the others, and every later entry linking there.
+ */
+function memberLists(items: FeedItem[], fragments: Readonly<Record<string, string>> | undefined): string[][] {
+  const lists = items.map((item) => seenMembers(item, fragments?.[item.id]));
+  const owners = new Map<string, number>();
+  for (const list of lists) {
+    if (list[1] !== undefined) owners.set(list[1], (owners.get(list[1]) ?? 0) + 1);
+  }
+  return lists.map((list) => (list[1] !== undefined && (owners.get(list[1]) ?? 0) > 1 ? [list[0]!] : list));
 }
 
 /** A feed can repeat an item; keep the first of each id. */
@@ -128,8 +210,18 @@ function dedupeWithinFeed(items: FeedItem[]): FeedItem[] {
   });
 }
 
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+/** "CODE: message", at most 300 characters: enough to act on, short enough for a status page. */
 function shortError(err: unknown): string {
   const e = err as { code?: string; message?: string };
-  const text = `${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`;
+  const firstLine = (e.message ?? String(err)).split('\n')[0] ?? '';
+  const text = `${e.code ? `${e.code}: ` : ''}${firstLine}`;
   return text.length > 300 ? `${text.slice(0, 297)}...` : text;
 }

@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FeedSource } from '@regwatch/contracts';
+import { silentLogger } from '@regwatch/logger';
+import { createAddressPolicy } from '@regwatch/outbound';
+import { bullPrefix, createRedis } from '@regwatch/queue';
+import { FeedStateStore } from '@regwatch/store';
+import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { nextSlotAt, scheduleOffsetMs } from './poll/slots.js';
+import { type PollerHandle, startPoller } from './worker.js';
+
+const redis = createRedis(process.env.REDIS_URL, 'worker');
+const policy = createAddressPolicy(['127.0.0.0/8']);
+const log = silentLogger();
+const cleanups: Array<() => Promise<unknown>> = [];
+const prefixes: string[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+afterAll(async () => {
+  for (const prefix of prefixes) {
+    const keys = await redis.keys(`${bullPrefix(prefix)}*`);
+    if (keys.length > 0) await redis.del(...keys);
+  }
+  await redis.quit();
+});
+
+function freshPrefix(): string {
+  const prefix = `test-${randomUUID().slice(0, 8)}`;
+  prefixes.push(prefix);
+  return prefix;
+}
+
+/** A feed server on 127.0.0.1: one RSS document per path, ETags, optional slowness, and what it saw. */
+async function startServer(delayMs = 0) {
+  const hits = new Map<string, number>();
+  const headers: IncomingHttpHeaders[] = [];
+  const stats = { inFlight: 0, maxInFlight: 0 };
+  const server = createServer((req, res) => {
+    const path = req.url ?? '/';
+    hits.set(path, (hits.get(path) ?? 0) + 1);
+    headers.push(req.headers);
+    stats.inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    setTimeout(() => {
+      stats.inFlight--;
+      const etag = `"${path}"`;
+      if (req.headers['if-none-match'] === etag) {
+        res.writeHead(304, { etag }).end();
+        return;
+      }
+      const id = path.slice(1);
+      res
+        .writeHead(200, { 'content-type': 'application/rss+xml', etag })
+        .end(
+          `<rss version="2.0"><channel><title>${id}</title><link>https://site.example/</link>` +
+            `<item><title>${id} one</title><guid isPermaLink="false">${id}-1</guid><link>https://site.example/${id}/1</link></item>` +
+            `<item><title>${id} two</title><guid isPermaLink="false">${id}-2</guid><link>https://site.example/${id}/2</link></item>` +
+            `</channel></rss>`,
+        );
+    }, delayMs);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return { url, hits, headers, stats };
+}
+
+async function poller(
+  prefix: string,
+  feeds: () => readonly FeedSource[],
+  extra: Partial<Parameters<typeof startPoller>[0]> = {},
+) {
+  const connection: Redis = redis.duplicate();
+  const handle: PollerHandle = await startPoller({ connection, prefix, log, policy, feeds, ...extra });
+  cleanups.push(async () => {
+    await handle.close();
+    await connection.quit();
+  });
+  return handle;
+}
+
+async function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * Feed ids whose scheduled slot is more than a minute away, so within a test only the first
+ * poll runs and "polled once" cannot be muddied by a slot that happens to fall due.
+ */
+function quietIds(count: number, every = 3_600_000): string[] {
+  const ids: string[] = [];
+  for (let i = 0; ids.length < count; i++) {
+    const id = `q${i}`;
+    if (nextSlotAt(Date.now(), every, scheduleOffsetMs(id, every)) - Date.now() > 60_000) ids.push(id);
+  }
+  return ids;
+}
+
+/** A job's return value once it has finished (polling its state: no event stream to miss). */
+async function outcomeOf(queue: Queue, job: Job): Promise<{ status: string; reason?: string }> {
+  let current: Job | undefined;
+  await waitUntil(async () => {
+    current = await queue.getJob(job.id!);
+    return current?.finishedOn !== undefined;
+  }, `job ${job.id} to finish`);
+  if (current!.failedReason) throw new Error(current!.failedReason);
+  return current!.returnvalue as { status: string; reason?: string };
+}
+
+const feedAt = (base: string, id: string): FeedSource => ({
+  id,
+  url: `${base}/${id}`,
+  intervalSeconds: 3600,
+  enabled: true,
+});
+
+describe('startPoller (real Redis, local feed servers)', () => {
+  it('polls a new feed at once, queues its items, records its health and names itself', async () => {
+    const server = await startServer();
+    const prefix = freshPrefix();
+    const [id] = quietIds(1);
+    const p = await poller(prefix, () => [feedAt(server.url, id!)]);
+    await waitUntil(async () => (await p.itemsQueue.getJobCountByTypes('waiting', 'completed')) === 2, 'two items');
+    // Items are queued first, the feed's state written last.
+    const store = new FeedStateStore(redis, prefix);
+    await waitUntil(async () => (await store.get(id!)).lastSuccessAt !== undefined, 'the poll recorded');
+    const state = await store.get(id!);
+    expect(state).toMatchObject({ lastStatus: 200, consecutiveFailures: 0, itemsSeen: 2, etag: `"/${id}"` });
+    expect(Date.parse(state.nextPollAt!)).toBeGreaterThan(Date.now());
+    // A User-Agent that names regwatch and where to reach its operators.
+    expect(server.headers[0]!['user-agent']).toMatch(/^regwatch\/\S+ \(\+https?:\/\/\S+\)$/);
+  });
+
+  it('applies a changed feed list without a restart: new feed polled, removed feed unscheduled', async () => {
+    const server = await startServer();
+    const prefix = freshPrefix();
+    const [a, b] = quietIds(2);
+    let feeds: FeedSource[] = [feedAt(server.url, a!)];
+    const p = await poller(prefix, () => feeds, { resyncIntervalMs: 50 });
+    await waitUntil(() => server.hits.get(`/${a}`) === 1, 'the first feed polled');
+
+    feeds = [feedAt(server.url, b!)]; // what a config reload does to the getter
+    await waitUntil(() => server.hits.get(`/${b}`) === 1, 'the added feed polled');
+    await waitUntil(
+      async () => (await p.pollsQueue.getJobSchedulers(0, -1)).map((s) => s.key).join() === `feed-${b}`,
+      'the removed feed unscheduled',
+    );
+    // A poll job left for the removed feed is skipped, not failed.
+    const job = await p.pollsQueue.add('poll', { v: 1, feedId: a });
+    expect(await outcomeOf(p.pollsQueue, job)).toMatchObject({ status: 'skipped', reason: 'not-configured' });
+    expect(server.hits.get(`/${a}`)).toBe(1);
+  });
+
+  it('two pollers sharing one Redis poll each feed once, and never one feed at the same time', async () => {
+    const server = await startServer(300);
+    const prefix = freshPrefix();
+    const ids = quietIds(4);
+    const feeds = ids.map((id) => feedAt(server.url, id));
+    const one = await poller(prefix, () => feeds);
+    await poller(prefix, () => feeds);
+    const state = new FeedStateStore(redis, prefix);
+    await waitUntil(
+      async () => (await Promise.all(ids.map((id) => state.get(id)))).every((s) => s.lastSuccessAt),
+      'every feed polled',
+    );
+    expect((await one.pollsQueue.getJobSchedulers(0, -1)).length).toBe(4);
+    await new Promise((r) => setTimeout(r, 300));
+    for (const id of ids) expect(server.hits.get(`/${id}`)).toBe(1);
+
+    // Two jobs for one feed at once (a manual poll during a scheduled one): the lock lets one through.
+    const jobs = await one.pollsQueue.addBulk([
+      { name: 'poll', data: { v: 1, feedId: ids[0] } },
+      { name: 'poll', data: { v: 1, feedId: ids[0] } },
+    ]);
+    const outcomes = await Promise.all(jobs.map((j) => outcomeOf(one.pollsQueue, j)));
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['not-modified', 'skipped']);
+    expect(outcomes.find((o) => o.status === 'skipped')).toMatchObject({ reason: 'locked' });
+    expect(server.hits.get(`/${ids[0]}`)).toBe(2);
+  });
+
+  it('keeps at most perHostLimit requests in flight to one host across pollers, and polls every feed', async () => {
+    const server = await startServer(250);
+    const prefix = freshPrefix();
+    const ids = quietIds(6);
+    const feeds = ids.map((id) => feedAt(server.url, id));
+    const opts = { perHostLimit: 2, hostWaitMs: 50, concurrency: 6 };
+    await poller(prefix, () => feeds, opts);
+    await poller(prefix, () => feeds, opts);
+    await waitUntil(() => ids.every((id) => server.hits.get(`/${id}`) === 1), 'every feed polled', 20_000);
+    expect(server.stats.maxInFlight).toBe(2);
+  });
+});
