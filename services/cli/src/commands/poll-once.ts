@@ -50,7 +50,13 @@ export async function pollOnce(args: string[], io: CommandIo): Promise<number> {
     return 0;
   } catch (err) {
     const e = err as { code?: string; message?: string };
-    io.stderr(`regwatch poll-once: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}\n`);
+    // One line, whatever the error: a ConfigError lists its problems on lines of their own.
+    const message = (e.message ?? String(err))
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean)
+      .join(' ');
+    io.stderr(`regwatch poll-once: ${e.code ? `${e.code}: ` : ''}${message}\n`);
     return 1;
   }
 }
