@@ -95,6 +95,24 @@ function createCluster(
   return cluster as unknown as Redis;
 }
 
+/**
+ * `redis.duplicate(overrides)` that works on a Cluster too. `Cluster#duplicate(startupNodes,
+ * options)` would read the overrides as startup nodes and silently drop them (a subscriber
+ * duplicated from a fail-fast producer would then refuse SUBSCRIBE until the cluster is ready):
+ * here node options go into `redisOptions`, the offline queue and retry strategy to the cluster.
+ */
+export function duplicateRedis(redis: Redis, overrides: RedisOptions = {}): Redis {
+  if (!isCluster(redis)) return redis.duplicate(overrides);
+  const cluster = redis as unknown as Cluster;
+  const { enableOfflineQueue, retryStrategy, lazyConnect, ...nodeOptions } = overrides;
+  return cluster.duplicate([], {
+    redisOptions: { ...cluster.options.redisOptions, ...nodeOptions },
+    ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
+    ...(retryStrategy !== undefined ? { clusterRetryStrategy: retryStrategy } : {}),
+    ...(lazyConnect !== undefined ? { lazyConnect } : {}),
+  }) as unknown as Redis;
+}
+
 /** True for a connection made with cluster nodes. */
 export function isCluster(redis: Redis): boolean {
   return redis.isCluster === true;

@@ -4,6 +4,7 @@ export {
   type ConnectionRole,
   createRedis,
   DEFAULT_REDIS_URL,
+  duplicateRedis,
   isCluster,
   masterNodes,
   parseClusterNodes,

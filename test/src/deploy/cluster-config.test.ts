@@ -1,4 +1,4 @@
-import { createRedis, isCluster, parseClusterNodes } from '@regwatch/queue';
+import { createRedis, duplicateRedis, isCluster, parseClusterNodes } from '@regwatch/queue';
 import type { Cluster } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 
@@ -50,6 +50,29 @@ describe('createRedis with cluster nodes', () => {
       });
     } finally {
       redis.disconnect();
+    }
+  });
+
+  it('duplicates a Cluster with the overrides applied (Cluster#duplicate alone would drop them)', () => {
+    const producer = createRedis({ url: 'redis://:pw@x:1', clusterNodes: nodes }, 'producer', { lazyConnect: true });
+    const subscriber = duplicateRedis(producer, {
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      connectionName: 'regwatch-subscriber',
+    });
+    try {
+      expect(isCluster(subscriber)).toBe(true);
+      const options = (subscriber as unknown as Cluster).options;
+      expect(options.enableOfflineQueue).toBe(true);
+      expect(options.redisOptions).toMatchObject({
+        maxRetriesPerRequest: null,
+        connectionName: 'regwatch-subscriber',
+        password: 'pw',
+      });
+      expect((subscriber as unknown as Cluster).startupNodes).toEqual(nodes);
+    } finally {
+      subscriber.disconnect();
+      producer.disconnect();
     }
   });
 

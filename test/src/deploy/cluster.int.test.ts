@@ -10,6 +10,7 @@ import {
   countJobs,
   createQueue,
   createRedis,
+  duplicateRedis,
   isCluster,
   masterNodes,
   readHeartbeats,
@@ -179,6 +180,19 @@ describe.skipIf(unavailable !== undefined)('pipeline on a real Redis Cluster (3 
       expect(await producer.ping()).toBe('PONG');
     } finally {
       await polls.close();
+    }
+  });
+
+  it('carries pub/sub (catalog change announcements) through a duplicated subscriber', async () => {
+    const subscriber = duplicateRedis(producer, { enableOfflineQueue: true, maxRetriesPerRequest: null });
+    try {
+      const channel = `${bullPrefix(prefix)}:catalog:changed`;
+      const got = new Promise<string>((resolve) => subscriber.on('message', (_c: string, m: string) => resolve(m)));
+      await subscriber.subscribe(channel);
+      await producer.publish(channel, '42');
+      expect(await got).toBe('42');
+    } finally {
+      subscriber.disconnect();
     }
   });
 });
