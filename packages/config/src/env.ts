@@ -46,6 +46,10 @@ export const EnvSchema = z.object({
     z.string().url().default('http://127.0.0.1:8080'),
   ),
   REGWATCH_UNSUBSCRIBE_SECRET: optionalString(),
+  REGWATCH_DISABLE_AFTER_HOURS: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.coerce.number().positive().default(72),
+  ),
   API_HOST: z.preprocess((v) => (v === '' ? undefined : v), z.string().default('127.0.0.1')),
   API_PORT: port(8080),
   HEALTH_HOST: z.preprocess((v) => (v === '' ? undefined : v), z.string().default('127.0.0.1')),

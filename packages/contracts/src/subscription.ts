@@ -71,6 +71,8 @@ export const SubscriptionSchema = z.object({
   mode: z.enum(['immediate', 'digest']).default('immediate'),
   digest: DigestScheduleSchema.optional(),
   paused: z.boolean().default(false),
+  /** Who hears about the subscription itself (an endpoint disabled…); default its email channels. */
+  contact: z.array(EmailAddressSchema).min(1).max(20).optional(),
 });
 export type Subscription = z.infer<typeof SubscriptionSchema>;
 export type SubscriptionInput = z.input<typeof SubscriptionSchema>;

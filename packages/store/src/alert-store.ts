@@ -56,6 +56,11 @@ export class AlertStore {
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 
+  /** How many alerts a story has (one per source), without loading them. */
+  async storySize(storyId: string): Promise<number> {
+    return this.redis.scard(this.key('story', storyId));
+  }
+
   /** Newest first; `before` is an epoch-ms cursor. */
   async list(options: { limit?: number; before?: number } = {}): Promise<Alert[]> {
     const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);

@@ -1,8 +1,83 @@
+import { createHash } from 'node:crypto';
 import { type DeliveryAttempt, DeliveryAttemptSchema } from '@regwatch/contracts';
 import { stateKey } from '@regwatch/queue';
 import type { Redis } from 'ioredis';
 
-/** Every delivery attempt, per delivery, capped and expiring, readable by the api. */
+/** Where a delivery stands, from its last recorded attempt (or its dead letter). */
+export interface DeliveryStatus {
+  deliveryId: string;
+  /** `delivered` after a successful attempt, `retrying` after a failed one, `dead` once dead-lettered. */
+  state: 'delivered' | 'retrying' | 'dead';
+  /** `alert`, `update`, `digest` or `notice`. */
+  kind?: string;
+  subscriptionId?: string;
+  channel?: 'webhook' | 'email';
+  /** Attempts made so far. */
+  attempts: number;
+  lastAt: string;
+  /** HTTP status or SMTP reply code of the last attempt. */
+  code?: number;
+  /** The last error (`CODE: message`), or the dead letter's reason. */
+  error?: string;
+  /** How many alerts (sources) of the story the successful attempt carried. */
+  sources?: number;
+}
+
+/** Extra facts about an attempt that the attempt record does not carry. */
+export interface AttemptMeta {
+  /** The stories it was about (one, or a digest's), so the api can list deliveries by story. */
+  storyIds?: readonly string[];
+  kind?: string;
+  /** Alerts of the story the message carried (successful attempts). */
+  sources?: number;
+}
+
+/** A delivery with its status and every attempt, as the api shows it. */
+export interface DeliveryRecord {
+  deliveryId: string;
+  status?: DeliveryStatus;
+  attempts: DeliveryAttempt[];
+}
+
+// One script call per attempt: the attempt list, the status hash (a success clears the previous
+// failure's code and error) and the alert/story indexes, all expiring. A script rather than MULTI:
+// one command, so it joins an auto-pipelined connection's batch instead of a write of its own.
+// KEYS[1] attempts, KEYS[2] status, KEYS[3..] indexes; ARGV: attempt JSON, max kept, ttl, score,
+// delivery id, ok (1/0), then status field/value pairs.
+const RECORD = `
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+if ARGV[6] == '1' then redis.call('HDEL', KEYS[2], 'code', 'error') end
+redis.call('HSET', KEYS[2], unpack(ARGV, 7))
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+for i = 3, #KEYS do
+  redis.call('ZADD', KEYS[i], ARGV[4], ARGV[5])
+  redis.call('EXPIRE', KEYS[i], ARGV[3])
+end
+return 1`;
+
+const RECORD_SHA = createHash('sha1').update(RECORD).digest('hex');
+
+/**
+ * Runs the script by its SHA, loading it on NOSCRIPT (a restarted or flushed Redis). Plain
+ * EVALSHA/EVAL calls rather than ioredis `defineCommand`, which does not mix well with
+ * auto-pipelined connections (custom commands added after a pipeline is built).
+ */
+async function runRecord(redis: Redis, keys: string[], args: string[]): Promise<unknown> {
+  try {
+    return await redis.evalsha(RECORD_SHA, keys.length, ...keys, ...args);
+  } catch (err) {
+    if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
+    return redis.eval(RECORD, keys.length, ...keys, ...args);
+  }
+}
+
+/**
+ * Every delivery attempt, per delivery, capped and expiring, readable by the api: attempts by
+ * delivery id, deliveries by alert and by story, and each delivery's current status. One script
+ * call per attempt, so recording costs one command.
+ */
 export class DeliveryLog {
   constructor(
     private readonly redis: Redis,
@@ -15,20 +90,135 @@ export class DeliveryLog {
     return stateKey(this.prefix, 'delivery', deliveryId);
   }
 
-  async record(attempt: DeliveryAttempt): Promise<void> {
-    const key = this.key(attempt.deliveryId);
+  private statusKey(deliveryId: string): string {
+    return stateKey(this.prefix, 'delivery-status', deliveryId);
+  }
+
+  private alertIndex(alertId: string): string {
+    return stateKey(this.prefix, 'alert-deliveries', alertId);
+  }
+
+  private storyIndex(storyId: string): string {
+    return stateKey(this.prefix, 'story-deliveries', storyId);
+  }
+
+  async record(attempt: DeliveryAttempt, meta: AttemptMeta = {}): Promise<void> {
+    const status: string[] = [
+      'state',
+      attempt.ok ? 'delivered' : 'retrying',
+      'subscriptionId',
+      attempt.subscriptionId,
+      'channel',
+      attempt.channel,
+      'attempts',
+      String(attempt.attempt),
+      'lastAt',
+      attempt.at,
+    ];
+    if (meta.kind !== undefined) status.push('kind', meta.kind);
+    if (attempt.code !== undefined) status.push('code', String(attempt.code));
+    if (attempt.error !== undefined) status.push('error', attempt.error);
+    if (attempt.ok && meta.sources !== undefined) status.push('sources', String(meta.sources));
+    const indexes: string[] = [];
+    if (attempt.alertId !== '') indexes.push(this.alertIndex(attempt.alertId));
+    for (const storyId of meta.storyIds ?? []) if (storyId !== '') indexes.push(this.storyIndex(storyId));
+    const at = Date.parse(attempt.at);
+    await runRecord(
+      this.redis,
+      [this.key(attempt.deliveryId), this.statusKey(attempt.deliveryId), ...indexes],
+      [
+        JSON.stringify(attempt),
+        String(this.maxAttemptsKept),
+        String(this.retentionSeconds),
+        String(Number.isNaN(at) ? Date.now() : at),
+        attempt.deliveryId,
+        attempt.ok ? '1' : '0',
+        ...status,
+      ],
+    );
+  }
+
+  /** Marks a delivery dead (it went to the dead-letter store), keeping its attempts. */
+  async markDead(deliveryId: string, reason: string, at: string, fields: Partial<DeliveryStatus> = {}): Promise<void> {
+    const status: Record<string, string> = { state: 'dead', error: reason, lastAt: at };
+    for (const [k, v] of Object.entries(fields)) if (v !== undefined && k !== 'deliveryId') status[k] = String(v);
     await this.redis
       .multi()
-      .rpush(key, JSON.stringify(attempt))
-      .ltrim(key, -this.maxAttemptsKept, -1)
-      .expire(key, this.retentionSeconds)
-      .zadd(stateKey(this.prefix, 'alert-deliveries', attempt.alertId), Date.parse(attempt.at), attempt.deliveryId)
-      .expire(stateKey(this.prefix, 'alert-deliveries', attempt.alertId), this.retentionSeconds)
+      .hset(this.statusKey(deliveryId), status)
+      .expire(this.statusKey(deliveryId), this.retentionSeconds)
       .exec();
   }
 
+  /** Every recorded attempt of a delivery, oldest first (the last `maxAttemptsKept`). */
   async attempts(deliveryId: string): Promise<DeliveryAttempt[]> {
     const raws = await this.redis.lrange(this.key(deliveryId), 0, -1);
     return raws.map((r) => DeliveryAttemptSchema.parse(JSON.parse(r)));
   }
+
+  async status(deliveryId: string): Promise<DeliveryStatus | undefined> {
+    const raw = await this.redis.hgetall(this.statusKey(deliveryId));
+    return parseStatus(deliveryId, raw);
+  }
+
+  /** How many alerts the delivery carried when it succeeded; undefined while it has not. */
+  async deliveredSources(deliveryId: string): Promise<number | undefined> {
+    const [state, sources] = await this.redis.hmget(this.statusKey(deliveryId), 'state', 'sources');
+    if (state !== 'delivered' || sources === null || sources === undefined) return undefined;
+    return Number(sources);
+  }
+
+  /** Delivery ids that carried an alert, oldest first. */
+  async deliveriesForAlert(alertId: string): Promise<string[]> {
+    return this.redis.zrange(this.alertIndex(alertId), 0, -1);
+  }
+
+  /** Delivery ids about a story (its alerts, updates and the digests that listed it), oldest first. */
+  async deliveriesForStory(storyId: string): Promise<string[]> {
+    return this.redis.zrange(this.storyIndex(storyId), 0, -1);
+  }
+
+  /** Status and attempts of each delivery, in one round trip. */
+  async records(deliveryIds: readonly string[]): Promise<DeliveryRecord[]> {
+    if (deliveryIds.length === 0) return [];
+    const tx = this.redis.pipeline();
+    for (const id of deliveryIds) tx.hgetall(this.statusKey(id)).lrange(this.key(id), 0, -1);
+    const results = (await tx.exec()) ?? [];
+    return deliveryIds.map((deliveryId, i) => {
+      const status = parseStatus(deliveryId, (results[2 * i]?.[1] ?? {}) as Record<string, string>);
+      const raws = (results[2 * i + 1]?.[1] ?? []) as string[];
+      return {
+        deliveryId,
+        ...(status ? { status } : {}),
+        attempts: raws.map((r) => DeliveryAttemptSchema.parse(JSON.parse(r))),
+      };
+    });
+  }
+
+  /** Every delivery of an alert with its attempts. */
+  async listForAlert(alertId: string): Promise<DeliveryRecord[]> {
+    return this.records(await this.deliveriesForAlert(alertId));
+  }
+
+  /** Every delivery about a story with its attempts. */
+  async listForStory(storyId: string): Promise<DeliveryRecord[]> {
+    return this.records(await this.deliveriesForStory(storyId));
+  }
+}
+
+function parseStatus(deliveryId: string, raw: Record<string, string>): DeliveryStatus | undefined {
+  if (!raw['state']) return undefined;
+  const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+  const status: DeliveryStatus = {
+    deliveryId,
+    state: raw['state'] as DeliveryStatus['state'],
+    attempts: num(raw['attempts']) ?? 0,
+    lastAt: raw['lastAt'] ?? '',
+  };
+  if (raw['kind'] !== undefined) status.kind = raw['kind'];
+  if (raw['subscriptionId'] !== undefined) status.subscriptionId = raw['subscriptionId'];
+  if (raw['channel'] === 'webhook' || raw['channel'] === 'email') status.channel = raw['channel'];
+  if (raw['code'] !== undefined) status.code = num(raw['code'])!;
+  if (raw['error'] !== undefined) status.error = raw['error'];
+  if (raw['sources'] !== undefined) status.sources = num(raw['sources'])!;
+  return status;
 }

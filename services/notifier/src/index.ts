@@ -1,11 +1,38 @@
+export { benchDeliveries, type DeliveryBenchResult } from './bench/deliveries.js';
 export { createMailer, sendEmail } from './delivery/email.js';
+export {
+  DEFAULT_ENDPOINT_LIMITS,
+  EndpointLimiter,
+  type EndpointLimits,
+  endpointOf,
+} from './delivery/endpoint-limiter.js';
 export { DELIVERY_BACKOFF_MS, deliveryBackoffStrategy, nextDelayMs } from './delivery/retry.js';
 export { signUnsubscribeToken, verifyUnsubscribeToken } from './delivery/unsubscribe-token.js';
-export { buildWebhookEvent, sendWebhook } from './delivery/webhook.js';
-export { type DeliverDeps, deliver } from './notify/deliver.js';
-export { channelKey, deliveryIdFor } from './notify/keys.js';
+export { buildDigestEvent, buildWebhookEvent, sendWebhook } from './delivery/webhook.js';
+export {
+  type WebhookEventType,
+  type WebhookPayload,
+  WebhookPayloadSchema,
+  webhookPayloadJsonSchema,
+} from './delivery/webhook-payload.js';
+export { type CollectDigestOutcome, collectDigest } from './digest/collect-digest.js';
+export { DigestBucket } from './digest/digest-bucket.js';
+export { DEFAULT_DIGEST, digestRepeatOf, syncDigestSchedules } from './digest/schedule.js';
+export {
+  deliveryJobOptions,
+  enableChannel,
+  type NotifierAdminDeps,
+  notifierStores,
+  replayDeadLetter,
+} from './notify/admin.js';
+export { type ChannelHealth, ChannelHealthStore } from './notify/channel-health.js';
+export { contactsOf, type DeliverDeps, deliver } from './notify/deliver.js';
+export { type NotifierDeliveryJob, NotifierDeliveryJobSchema } from './notify/jobs.js';
+export { channelKey, deliveryIdFor, digestDeliveryIdFor, updateDeliveryIdFor } from './notify/keys.js';
 export { type RouteAlertDeps, routeAlert } from './notify/route-alert.js';
 export { renderAlertEmail } from './render/alert-email.js';
+export { renderChannelDisabledEmail } from './render/channel-disabled-email.js';
+export { renderDigestEmail } from './render/digest-email.js';
 export { benchRouting } from './routing/bench.js';
 export { buildRoutingIndex, explainMatch, type RoutingIndex } from './routing/routing-index.js';
-export { type NotifierDeps, startNotifier } from './worker.js';
+export { type Notifier, type NotifierDeps, startNotifier } from './worker.js';

@@ -1,19 +1,39 @@
 import { randomBytes } from 'node:crypto';
-import { AlertJobSchema, type DeliveryJob, DeliveryJobSchema, QUEUES, type Subscription } from '@regwatch/contracts';
+import {
+  AlertJobSchema,
+  formatIssues,
+  isPermanent,
+  QUEUES,
+  RegwatchError,
+  type Subscription,
+} from '@regwatch/contracts';
 import type { Logger } from '@regwatch/logger';
 import type { AddressPolicy } from '@regwatch/outbound';
-import { createQueue, startWorker, stateKey } from '@regwatch/queue';
-import { AlertStore, DeliveryLog } from '@regwatch/store';
-import type { Redis } from 'ioredis';
+import { bullPrefix, createQueue, isCluster, startWorker, stateKey } from '@regwatch/queue';
+import { AlertStore, DeadLetterStore, DeliveryLog } from '@regwatch/store';
+import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
+import type { Cluster, Redis } from 'ioredis';
 import { getAttemptInfo } from './delivery/attempt-info.js';
 import { createMailer, sendEmail } from './delivery/email.js';
-import { DELIVERY_ATTEMPTS, deliveryBackoffStrategy } from './delivery/retry.js';
+import {
+  DEFAULT_ENDPOINT_LIMITS,
+  EndpointLimiter,
+  type EndpointLimits,
+  endpointOf,
+} from './delivery/endpoint-limiter.js';
+import { deliveryBackoffStrategy } from './delivery/retry.js';
 import { signUnsubscribeToken } from './delivery/unsubscribe-token.js';
-import { buildWebhookEvent, sendWebhook } from './delivery/webhook.js';
-import { deliver } from './notify/deliver.js';
+import { sendWebhook } from './delivery/webhook.js';
+import { type CollectDigestOutcome, collectDigest } from './digest/collect-digest.js';
+import { DigestBucket } from './digest/digest-bucket.js';
+import { type DigestSyncResult, scheduledSlotOf, syncDigestSchedules } from './digest/schedule.js';
+import { deliveryJobOptions, enableChannel, replayDeadLetter } from './notify/admin.js';
+import { ChannelHealthStore } from './notify/channel-health.js';
+import { contactsOf, type DeliverDeps, deliver, type Explanation, resolveChannel } from './notify/deliver.js';
+import { DigestJobSchema, JOB_NAMES, type NotifierDeliveryJob, NotifierDeliveryJobSchema } from './notify/jobs.js';
+import { noticeDeliveryIdFor } from './notify/keys.js';
 import { routeAlert } from './notify/route-alert.js';
-import { renderAlertEmail } from './render/alert-email.js';
-import { buildRoutingIndex, explainMatch, type RoutingIndex } from './routing/routing-index.js';
+import { buildRoutingIndex, type RoutingIndex } from './routing/routing-index.js';
 
 export interface NotifierDeps {
   connection: Redis;
@@ -30,6 +50,32 @@ export interface NotifierDeps {
   /** Overrides the delivery retry schedule (tests); default 5 s, 5 min, 30 min, 2 h, 5 h, 10 h. */
   deliveryBackoff?: (attemptsMade: number, type?: string, err?: Error) => number;
   concurrency?: { alerts?: number; deliveries?: number };
+  /** Deadline of one webhook request. Default 10 s. */
+  webhookTimeoutMs?: number;
+  /** Per webhook endpoint (host:port), per notifier process. Default 4 at once, 20 per second. */
+  endpointLimits?: Partial<EndpointLimits>;
+  /** A webhook endpoint failing with no success for this long is disabled (`REGWATCH_DISABLE_AFTER_HOURS`). Default 72. */
+  disableAfterHours?: number;
+  /** Send `alert.updated` to webhook channels when a delivered story gains a source. Default true. */
+  sendUpdates?: boolean;
+  /** How often to look for subscription changes that move digest schedules. Default 30 s; 0 turns it off. */
+  scheduleSyncMs?: number;
+  /** Clock for routing times, digest windows and endpoint health (tests). */
+  now?: () => Date;
+}
+
+/** A running notifier: its workers, and the operations the api needs. */
+export interface Notifier {
+  close(): Promise<void>;
+  /** Brings the digest job schedulers in line with the subscriptions now (also done on start and on change). */
+  syncDigestSchedules(): Promise<DigestSyncResult>;
+  /** Runs the digest of one subscription for the window ending at `windowEnd`, as its scheduled tick would. */
+  runDigest(subscriptionId: string, windowEnd?: Date): Promise<CollectDigestOutcome>;
+  /** See {@link replayDeadLetter}. */
+  replayDeadLetter(id: string): Promise<string | undefined>;
+  /** See {@link enableChannel}. */
+  enableChannel(subscriptionId: string, channelKey: string): Promise<boolean>;
+  readonly limiter: EndpointLimiter;
 }
 
 /** How long "this story went to this channel" is remembered: longer than any feed re-surfaces an item. */
@@ -44,23 +90,66 @@ async function unsubscribeKey(deps: NotifierDeps): Promise<string> {
 
 /**
  * Thin BullMQ wiring around `routeAlert` (alerts → one delivery job per story, subscription and
- * channel) and `deliver` (one attempt at one channel, retried on the delivery schedule).
+ * channel, or a digest bucket), `deliver` (one attempt at one channel, retried on the delivery
+ * schedule) and `collectDigest` (a digest subscription's scheduled tick). Deliveries that fail for
+ * good go to the dead-letter store; webhook endpoints over their limits wait in the delayed set.
  */
-export async function startNotifier(deps: NotifierDeps): Promise<{ close(): Promise<void> }> {
+export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
   const { connection, prefix, log } = deps;
+  const now = deps.now ?? (() => new Date());
   const deliveriesQueue = createQueue(QUEUES.deliveries, { connection, prefix });
-  const alerts = new AlertStore(connection, { prefix });
-  const deliveryLog = new DeliveryLog(connection, prefix);
+  // regwatch's own state gets its own connection: BullMQ defines its ~50 scripts on the connection it
+  // is given, and ioredis copies every defined script onto each multi()/pipeline() made from it,
+  // which made the delivery log's one transaction per attempt the costliest call of a delivery.
+  // Auto-pipelining sends the commands of concurrent deliveries issued in one tick as one write
+  // (a socket write per command was the largest cost left); order on the connection is kept.
+  const state = isCluster(connection)
+    ? ((connection as unknown as Cluster).duplicate([], { enableAutoPipelining: true }) as unknown as Redis)
+    : connection.duplicate({ enableAutoPipelining: true });
+  state.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const alerts = new AlertStore(state, { prefix });
+  const deliveryLog = new DeliveryLog(state, prefix);
+  const deadLetters = new DeadLetterStore(state, prefix);
+  const channelHealth = new ChannelHealthStore(state, prefix);
+  const digests = new DigestBucket(state, prefix);
+  const limiter = new EndpointLimiter({ ...DEFAULT_ENDPOINT_LIMITS, ...deps.endpointLimits });
   const mailer = createMailer(deps.email);
   const secret = await unsubscribeKey(deps);
   const publicUrl = deps.publicUrl.replace(/\/+$/, '');
+  const disableAfterHours = deps.disableAfterHours ?? 72;
+  const disableAfterMs = disableAfterHours * 3600_000;
+  const sendUpdates = deps.sendUpdates ?? true;
 
-  let indexed: { source: readonly Subscription[]; index: RoutingIndex } | undefined;
-  const routing = (): RoutingIndex => {
+  // Subscriptions by id and the routing index, rebuilt when the getter returns a new array.
+  let indexed: { source: readonly Subscription[]; index: RoutingIndex; byId: Map<string, Subscription> } | undefined;
+  const current = () => {
     const source = deps.subscriptions();
-    if (indexed?.source !== source) indexed = { source, index: buildRoutingIndex(source) };
-    return indexed.index;
+    if (indexed?.source !== source) {
+      indexed = { source, index: buildRoutingIndex(source), byId: new Map(source.map((s) => [s.id, s])) };
+    }
+    return indexed;
   };
+  const subscriptionOf = (id: string) => current().byId.get(id);
+  // explainMatch compiles a one-subscription index per call; deliveries reuse it per subscription object.
+  const explainers = new WeakMap<Subscription, RoutingIndex>();
+  const explain = (alert: Parameters<DeliverDeps['explain']>[0], subscription: Subscription): Explanation => {
+    let index = explainers.get(subscription);
+    if (!index) {
+      index = buildRoutingIndex([subscription]);
+      explainers.set(subscription, index);
+    }
+    const match = index.match(alert, { includePaused: true })[0];
+    return {
+      matchedBy: [...(match?.matchedBy ?? [])],
+      severity: match?.severity ?? alert.severity,
+      watchEvidence: [...(match?.watchEvidence ?? [])],
+    };
+  };
+
+  const enqueue = async (job: NotifierDeliveryJob) => {
+    await deliveriesQueue.add(JOB_NAMES.deliver, job, deliveryJobOptions(job.deliveryId));
+  };
+  const queuedKey = (id: string) => stateKey(prefix, 'queued', id);
 
   const alertWorker = startWorker(
     {
@@ -69,18 +158,21 @@ export async function startNotifier(deps: NotifierDeps): Promise<{ close(): Prom
       concurrency: deps.concurrency?.alerts ?? 8,
       handle: async ({ alert }, { log: jobLog }) => {
         const outcome = await routeAlert(alert, {
-          match: (a) => routing().match(a),
-          isQueued: async (id) => (await connection.exists(stateKey(prefix, 'queued', id))) === 1,
-          enqueue: async (job: DeliveryJob) => {
-            await deliveriesQueue.add('deliver', job, {
-              jobId: job.deliveryId,
-              attempts: DELIVERY_ATTEMPTS,
-              backoff: { type: 'custom' },
-            });
-          },
+          match: (a) => current().index.match(a),
+          isQueued: async (id) => (await state.exists(queuedKey(id))) === 1,
+          enqueue,
           markQueued: async (id) => {
-            await connection.set(stateKey(prefix, 'queued', id), '1', 'EX', QUEUED_MARK_SECONDS);
+            await state.set(queuedKey(id), '1', 'EX', QUEUED_MARK_SECONDS);
           },
+          addToDigest: (subscriptionId, storyId) => digests.add(subscriptionId, storyId, now().getTime()),
+          ...(sendUpdates
+            ? {
+                updates: {
+                  deliveredSources: (id: string) => deliveryLog.deliveredSources(id),
+                  storySize: (storyId: string) => alerts.storySize(storyId),
+                },
+              }
+            : {}),
         });
         jobLog.info({ alertId: alert.id, storyId: alert.storyId, ...outcome }, 'alert routed');
         return outcome;
@@ -89,66 +181,254 @@ export async function startNotifier(deps: NotifierDeps): Promise<{ close(): Prom
     { connection, prefix, log },
   );
 
-  const deliveryWorker = startWorker(
-    {
-      queue: QUEUES.deliveries,
-      schema: DeliveryJobSchema,
-      concurrency: deps.concurrency?.deliveries ?? 32,
-      handle: (job, { attempt }) =>
-        deliver(job, attempt, {
-          subscription: (id) => deps.subscriptions().find((s) => s.id === id),
-          story: (storyId) => alerts.story(storyId),
-          explain: (alert, subscription) => {
-            const match = explainMatch(alert, subscription);
-            return {
-              matchedBy: [...(match?.matchedBy ?? [])],
-              severity: match?.severity ?? alert.severity,
-              watchEvidence: [...(match?.watchEvidence ?? [])],
-            };
-          },
-          failureInfo: getAttemptInfo,
-          sendWebhook: async ({ url, secrets, deliveryId, alerts: story, why }) =>
-            sendWebhook({
-              url,
-              secrets,
-              deliveryId,
-              event: buildWebhookEvent(story, deliveryId, {
-                why: why.matchedBy,
-                severity: why.severity,
-                type: 'alert.created',
-              }),
-              policy: deps.policy,
-            }),
-          sendEmail: async ({ to, deliveryId, alerts: story, subscription, why }) => {
-            const token = signUnsubscribeToken({ subscriptionId: subscription.id, email: to.join(',') }, secret);
-            const message = renderAlertEmail({
-              alerts: story,
-              subscription,
-              severity: why.severity,
-              matchedBy: why.matchedBy,
-              watchEvidence: why.watchEvidence,
-              unsubscribeUrl: `${publicUrl}/v1/unsubscribe?token=${token}`,
-            });
-            return sendEmail(mailer, { to, message, deliveryId });
-          },
-          record: (a) => deliveryLog.record(a),
-          now: () => new Date(),
+  const deliverDeps: DeliverDeps = {
+    subscription: subscriptionOf,
+    story: (storyId) => alerts.story(storyId),
+    explain,
+    failureInfo: getAttemptInfo,
+    health: async (subscriptionId, key) => {
+      const h = await channelHealth.get(subscriptionId, key);
+      return { disabled: h.disabled, failing: h.firstFailureAt !== undefined };
+    },
+    sendWebhook: async ({ url, secrets, deliveryId, event }) => {
+      const r = await sendWebhook({
+        url,
+        secrets,
+        deliveryId,
+        event,
+        policy: deps.policy,
+        ...(deps.webhookTimeoutMs !== undefined ? { timeoutMs: deps.webhookTimeoutMs } : {}),
+      });
+      return { code: r.status, latencyMs: r.latencyMs };
+    },
+    sendEmail: ({ to, deliveryId, message }) => sendEmail(mailer, { to, message, deliveryId }),
+    unsubscribeUrl: (subscription, to) =>
+      `${publicUrl}/v1/unsubscribe?token=${signUnsubscribeToken({ subscriptionId: subscription.id, email: to.join(',') }, secret)}`,
+    record: (attempt, meta) => deliveryLog.record(attempt, meta),
+    channelFailed: async ({ subscription, key, url, err, at }) => {
+      const code = err instanceof RegwatchError ? err.code : 'UNKNOWN';
+      const { health, newlyDisabled } = await channelHealth.recordFailure(subscription.id, key, {
+        at,
+        error: `${code}: ${(err as Error).message ?? String(err)}`,
+        gone: code === 'WEBHOOK_GONE',
+        disableAfterMs,
+      });
+      if (!newlyDisabled) return;
+      const host = (() => {
+        try {
+          return new URL(url).host;
+        } catch {
+          return 'the endpoint';
+        }
+      })();
+      log.warn(
+        { subscriptionId: subscription.id, channelKey: key, reason: health.disabledReason },
+        'webhook endpoint disabled',
+      );
+      if (contactsOf(subscription).length === 0) {
+        log.warn(
+          { subscriptionId: subscription.id, channelKey: key },
+          'nobody to tell that the endpoint was disabled: the subscription has no contact and no email channel',
+        );
+        return;
+      }
+      const disabledAt = health.disabledAt ?? at.toISOString();
+      await enqueue({
+        v: 1,
+        kind: 'notice',
+        deliveryId: noticeDeliveryIdFor(subscription.id, key, disabledAt),
+        alertId: '',
+        storyId: '',
+        subscriptionId: subscription.id,
+        channelKey: key,
+        notice: {
+          reason: health.disabledReason ?? code,
+          since: health.firstFailureAt ?? disabledAt,
+          disabledAt,
+          host,
+        },
+      });
+    },
+    channelRecovered: (subscriptionId, key) => channelHealth.recordSuccess(subscriptionId, key),
+    ...(sendUpdates ? { updates: { storySize: (storyId: string) => alerts.storySize(storyId), enqueue } } : {}),
+    disableAfterHours,
+    now,
+  };
+
+  const deadLetter = async (job: NotifierDeliveryJob, err: unknown, attempts: number) => {
+    const reason = err instanceof RegwatchError ? err.code : 'UNKNOWN';
+    const message = (err as Error)?.message ?? String(err);
+    const failedAt = now().toISOString();
+    let channel: 'webhook' | 'email' | undefined;
+    try {
+      channel = job.kind === 'notice' ? 'email' : resolveChannel(job, subscriptionOf).channel.type;
+    } catch {
+      channel = undefined;
+    }
+    try {
+      await Promise.all([
+        deadLetters.add({
+          id: job.deliveryId,
+          deliveryId: job.deliveryId,
+          kind: job.kind,
+          alertId: job.alertId,
+          storyId: job.storyId,
+          subscriptionId: job.subscriptionId,
+          channelKey: job.channelKey,
+          ...(channel ? { channel } : {}),
+          reason,
+          message,
+          failedAt,
+          attempts,
+          replays: job.replay ?? 0,
+          job,
         }),
-    },
-    {
-      connection,
-      prefix,
-      log,
-      options: { settings: { backoffStrategy: deps.deliveryBackoff ?? deliveryBackoffStrategy } },
-    },
-  );
+        deliveryLog.markDead(job.deliveryId, reason, failedAt, {
+          attempts,
+          subscriptionId: job.subscriptionId,
+          kind: job.kind,
+          ...(channel ? { channel } : {}),
+        }),
+      ]);
+      log.warn(
+        { deliveryId: job.deliveryId, subscriptionId: job.subscriptionId, kind: job.kind, reason, attempts },
+        'delivery dead-lettered',
+      );
+    } catch (writeErr) {
+      // The job stays in BullMQ's failed set either way; say loudly that the letter is missing.
+      log.error(
+        { deliveryId: job.deliveryId, reason, err: (writeErr as Error).message },
+        'could not store dead letter',
+      );
+    }
+  };
+
+  const runDigest = (subscriptionId: string, windowEndMs: number) =>
+    collectDigest(subscriptionId, windowEndMs, {
+      subscription: subscriptionOf,
+      window: (id, end, max) => digests.window(id, end, max),
+      enqueue,
+      commit: (id, end) => digests.commit(id, end),
+    });
+
+  /** The webhook endpoint a job will call, when it is one and can be resolved (else `deliver` says why). */
+  const endpointFor = (job: NotifierDeliveryJob): string | undefined => {
+    if (job.kind === 'notice') return undefined;
+    try {
+      const { channel } = resolveChannel(job, subscriptionOf);
+      return channel.type === 'webhook' ? endpointOf(channel.url) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  const processDelivery = async (job: Job, token?: string): Promise<unknown> => {
+    if (job.name === JOB_NAMES.digest) {
+      const parsed = DigestJobSchema.safeParse(job.data);
+      if (!parsed.success)
+        throw new UnrecoverableError(`invalid digest payload: ${formatIssues(parsed.error, 'data').join('; ')}`);
+      const end = parsed.data.windowEnd ?? scheduledSlotOf(job) ?? now().getTime();
+      const outcome = await runDigest(parsed.data.subscriptionId, end);
+      log.info(
+        { subscriptionId: parsed.data.subscriptionId, windowEnd: new Date(end).toISOString(), ...outcome },
+        'digest collected',
+      );
+      return outcome;
+    }
+    const parsed = NotifierDeliveryJobSchema.safeParse(job.data);
+    if (!parsed.success) {
+      const why = formatIssues(parsed.error, 'data').join('; ');
+      log.error({ queue: QUEUES.deliveries, jobId: job.id, why }, 'invalid job payload');
+      throw new UnrecoverableError(`invalid ${QUEUES.deliveries} payload: ${why}`);
+    }
+    const data = parsed.data;
+    const attempt = job.attemptsMade + 1;
+    const endpoint = endpointFor(data);
+    const slot = endpoint ? limiter.tryAcquire(endpoint) : undefined;
+    if (slot && !slot.ok) {
+      // Over the endpoint's limit: back to the delayed set (not an attempt), freeing this worker slot.
+      await job.moveToDelayed(Date.now() + slot.retryInMs, token);
+      throw new DelayedError();
+    }
+    try {
+      return await deliver(data, attempt, deliverDeps);
+    } catch (err) {
+      const isFinal = isPermanent(err) || attempt >= (job.opts.attempts ?? 1);
+      if (isFinal) await deadLetter(data, err, attempt);
+      if (isPermanent(err)) throw new UnrecoverableError(`${err.code}: ${err.message}`);
+      throw err;
+    } finally {
+      if (slot?.ok) slot.lease.release();
+    }
+  };
+
+  const deliveryWorker = new Worker(QUEUES.deliveries, processDelivery, {
+    connection,
+    prefix: bullPrefix(prefix),
+    concurrency: deps.concurrency?.deliveries ?? 32,
+    settings: { backoffStrategy: deps.deliveryBackoff ?? deliveryBackoffStrategy },
+  });
+  deliveryWorker.on('failed', (job, err) => {
+    log.warn({ queue: QUEUES.deliveries, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed');
+    // A job that stalled too often is failed by BullMQ without reaching the processor's catch.
+    if (job && job.name === JOB_NAMES.deliver && /stalled more than allowable limit/.test(err.message)) {
+      const parsed = NotifierDeliveryJobSchema.safeParse(job.data);
+      if (parsed.success) {
+        void deadLetter(parsed.data, new RegwatchError('STALLED', err.message), job.attemptsMade);
+      }
+    }
+  });
+  deliveryWorker.on('error', (err) => log.error({ queue: QUEUES.deliveries, err: err.message }, 'worker error'));
+
+  const syncSchedules = async () => {
+    const result = await syncDigestSchedules(deliveriesQueue, current().source);
+    for (const f of result.failed) log.error(f, 'could not schedule digest');
+    if (result.upserted + result.removed > 0)
+      log.info({ ...result, failed: result.failed.length }, 'digest schedules synced');
+    return result;
+  };
+  let syncedFor: readonly Subscription[] | undefined = current().source;
+  await syncSchedules();
+  const syncMs = deps.scheduleSyncMs ?? 30_000;
+  let syncing = false;
+  const timer =
+    syncMs > 0
+      ? setInterval(() => {
+          const source = current().source;
+          if (source === syncedFor || syncing) return;
+          syncing = true;
+          syncSchedules().then(
+            () => {
+              syncedFor = source;
+              syncing = false;
+            },
+            (err: unknown) => {
+              syncing = false;
+              log.error({ err: (err as Error).message }, 'digest schedule sync failed');
+            },
+          );
+        }, syncMs)
+      : undefined;
+  timer?.unref();
 
   return {
+    limiter,
+    syncDigestSchedules: async () => {
+      const source = current().source;
+      const result = await syncSchedules();
+      syncedFor = source;
+      return result;
+    },
+    runDigest: (subscriptionId, windowEnd) => runDigest(subscriptionId, (windowEnd ?? now()).getTime()),
+    replayDeadLetter: (id) => replayDeadLetter({ connection: state, prefix, deliveries: deliveriesQueue }, id),
+    enableChannel: (subscriptionId, key) => enableChannel({ connection: state, prefix }, subscriptionId, key),
     close: async () => {
+      if (timer) clearInterval(timer);
       await alertWorker.close();
       await deliveryWorker.close();
       await deliveriesQueue.close();
       mailer.close();
+      await state.quit();
     },
   };
 }

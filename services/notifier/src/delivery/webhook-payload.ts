@@ -7,9 +7,16 @@ import {
 } from '@regwatch/contracts';
 import { z } from 'zod';
 
-/** `alert.created` for the first delivery of a story, `alert.updated` when it gained sources since. */
-export const WebhookEventTypeSchema = z.enum(['alert.created', 'alert.updated']);
+/**
+ * `alert.created` for the first delivery of a story, `alert.updated` when it gained sources since,
+ * `alert.digest` for a digest subscription's periodic message listing a window's stories.
+ */
+export const WebhookEventTypeSchema = z.enum(['alert.created', 'alert.updated', 'alert.digest']);
 export type WebhookEventType = z.infer<typeof WebhookEventTypeSchema>;
+
+/** The event types whose `data` is one alert. */
+export const WebhookAlertEventTypeSchema = z.enum(['alert.created', 'alert.updated']);
+export type WebhookAlertEventType = z.infer<typeof WebhookAlertEventTypeSchema>;
 
 /** The alert as a webhook receiver sees it: one story, all its sources. */
 export const WebhookAlertSchema = z.object({
@@ -39,17 +46,47 @@ export const WebhookAlertSchema = z.object({
 });
 export type WebhookAlert = z.infer<typeof WebhookAlertSchema>;
 
+const TimestampSchema = z.iso
+  .datetime()
+  .meta({ description: 'When the story last changed, or a digest window ended (not when this request was sent).' });
+
+/** `alert.created` / `alert.updated`: one story, all its sources. */
+export const WebhookAlertEventSchema = z.object({
+  type: WebhookAlertEventTypeSchema,
+  timestamp: TimestampSchema,
+  data: WebhookAlertSchema,
+});
+export type WebhookAlertEvent = z.infer<typeof WebhookAlertEventSchema>;
+
+/** `alert.digest`: the stories a digest subscription collected over one window. */
+export const WebhookDigestSchema = z.object({
+  subscriptionId: z.string(),
+  window: z
+    .object({ from: z.iso.datetime(), to: z.iso.datetime() })
+    .meta({ description: 'The period the digest covers: stories routed after `from` and up to `to`.' }),
+  total: z
+    .number()
+    .int()
+    .min(0)
+    .meta({ description: 'Stories in the window; more than `stories` lists when the digest was capped.' }),
+  stories: z.array(WebhookAlertSchema).meta({ description: 'Most severe first, then newest.' }),
+});
+export type WebhookDigest = z.infer<typeof WebhookDigestSchema>;
+
+export const WebhookDigestEventSchema = z.object({
+  type: z.literal('alert.digest'),
+  timestamp: TimestampSchema,
+  data: WebhookDigestSchema,
+});
+export type WebhookDigestEvent = z.infer<typeof WebhookDigestEventSchema>;
+
 /**
  * The JSON body of every webhook, following the Standard Webhooks payload shape
  * (`type`, `timestamp`, `data`). Signed per the spec: verify with the `webhook-id`,
  * `webhook-timestamp` and `webhook-signature` headers before trusting it.
  */
 export const WebhookPayloadSchema = z
-  .object({
-    type: WebhookEventTypeSchema,
-    timestamp: z.iso.datetime().meta({ description: 'When the story last changed (not when this request was sent).' }),
-    data: WebhookAlertSchema,
-  })
+  .discriminatedUnion('type', [WebhookAlertEventSchema, WebhookDigestEventSchema])
   .meta({
     title: 'regwatch webhook payload',
     description:

@@ -7,7 +7,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getAttemptInfo } from './attempt-info.js';
 import { buildWebhookEvent, sendWebhook } from './webhook.js';
-import { WebhookPayloadSchema } from './webhook-payload.js';
+import { WebhookAlertEventSchema } from './webhook-payload.js';
 
 const policy = createAddressPolicy(['127.0.0.0/8']);
 
@@ -152,7 +152,7 @@ describe('sendWebhook against a real receiver', () => {
     expect(ts).toBeGreaterThanOrEqual(before);
     expect(ts).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
     expect(String(got.headers['webhook-signature'])).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
-    const payload = WebhookPayloadSchema.parse(got.verified);
+    const payload = WebhookAlertEventSchema.parse(got.verified);
     expect(payload.type).toBe('alert.created');
     expect(payload.data).toMatchObject({ id: 'alert-1', severity: 'critical', why: ['topic:export_controls'] });
     expect(payload.data.evidence[0]!.text).toBe('Entity List');

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { EndpointLimiter, endpointOf } from './endpoint-limiter.js';
+
+function clock(start = 1_000) {
+  const c = { t: start, now: () => c.t };
+  return c;
+}
+
+describe('EndpointLimiter', () => {
+  it('lets `concurrency` requests through per endpoint and defers the next, leaving other endpoints alone', () => {
+    const c = clock();
+    const limiter = new EndpointLimiter({ concurrency: 2, ratePerSecond: 1_000 }, c.now, () => 0.5);
+    const a1 = limiter.tryAcquire('slow:443');
+    const a2 = limiter.tryAcquire('slow:443');
+    const a3 = limiter.tryAcquire('slow:443');
+    expect(a1.ok && a2.ok).toBe(true);
+    expect(a3.ok).toBe(false);
+    expect(limiter.tryAcquire('fast:443').ok).toBe(true);
+    if (a1.ok) a1.lease.release();
+    expect(limiter.tryAcquire('slow:443').ok).toBe(true);
+  });
+
+  it('spaces deferred jobs by how long the endpoint takes, so a backlog does not come back at once', () => {
+    const c = clock();
+    const limiter = new EndpointLimiter({ concurrency: 1, ratePerSecond: 1_000 }, c.now, () => 0.5);
+    const held = limiter.tryAcquire('hang:80');
+    expect(held.ok).toBe(true);
+    c.t += 4_000; // the request in flight has taken 4 s so far
+    const waits = Array.from({ length: 3 }, () => {
+      const r = limiter.tryAcquire('hang:80');
+      return r.ok ? -1 : r.retryInMs;
+    });
+    expect(waits).toEqual([4_000, 8_000, 12_000]);
+  });
+
+  it('holds an endpoint to its rate, with one second of burst', () => {
+    const c = clock();
+    const limiter = new EndpointLimiter({ concurrency: 100, ratePerSecond: 5 }, c.now, () => 0.5);
+    const results = Array.from({ length: 6 }, () => {
+      const r = limiter.tryAcquire('api:443');
+      if (r.ok) r.lease.release();
+      return r.ok;
+    });
+    expect(results).toEqual([true, true, true, true, true, false]);
+    c.t += 200; // one token back
+    const r = limiter.tryAcquire('api:443');
+    expect(r.ok).toBe(true);
+    const next = limiter.tryAcquire('api:443');
+    expect(next.ok).toBe(false);
+    if (!next.ok) expect(next.retryInMs).toBeGreaterThanOrEqual(200);
+  });
+
+  it('releases a lease once, however often release is called', () => {
+    const limiter = new EndpointLimiter({ concurrency: 1, ratePerSecond: 1_000 }, clock().now);
+    const r = limiter.tryAcquire('x:1');
+    if (!r.ok) throw new Error('expected a slot');
+    r.lease.release();
+    r.lease.release();
+    expect(limiter.tryAcquire('x:1').ok).toBe(true);
+    expect(limiter.tryAcquire('x:1').ok).toBe(false);
+  });
+
+  it('refuses nonsensical limits', () => {
+    expect(() => new EndpointLimiter({ concurrency: 0, ratePerSecond: 1 })).toThrow(RangeError);
+    expect(() => new EndpointLimiter({ concurrency: 1, ratePerSecond: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('endpointOf', () => {
+  it('is host:port with the default port made explicit', () => {
+    expect(endpointOf('https://Hooks.Example.com/a?b')).toBe('hooks.example.com:443');
+    expect(endpointOf('http://hooks.example.com/a')).toBe('hooks.example.com:80');
+    expect(endpointOf('http://127.0.0.1:8080/x')).toBe('127.0.0.1:8080');
+    expect(endpointOf('http://[::1]:9/x')).toBe('[::1]:9');
+    expect(endpointOf('not a url')).toBeUndefined();
+  });
+});
