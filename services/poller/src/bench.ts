@@ -46,6 +46,12 @@ export interface BenchPollerResult {
     rememberedItems: number;
     /** The same figure from INFO used_memory before and after; noisier (other clients share the server). */
     usedMemoryBytesPerRememberedItem: number;
+    /**
+     * CPU time of this process per poll (the feed server included, Redis not): steadier than
+     * polls/s on a machine shared with other work.
+     */
+    notModifiedCpuMsPerPoll: number;
+    fullParseCpuMsPerPoll: number;
   };
 }
 
@@ -140,6 +146,10 @@ async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
   } while (cursor !== '0');
 }
 
+function cpuMs(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1000;
+}
+
 async function usedMemory(redis: Redis): Promise<number> {
   const info = await redis.info('memory');
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? Number.NaN);
@@ -208,17 +218,23 @@ export async function benchPoller(options: BenchPollerOptions = {}): Promise<Ben
     log(`  priming pass (full, cold): ${(feeds / primeSeconds).toFixed(0)} polls/s`);
 
     let notModifiedSeconds = 0;
+    const notModifiedCpu = process.cpuUsage();
     for (let pass = 0; pass < notModifiedPasses; pass++) {
       notModifiedSeconds += await pollAll((o) => o.status === 'not-modified', '304');
     }
     const notModifiedPolls = feeds * notModifiedPasses;
+    const notModifiedCpuMsPerPoll = cpuMs(process.cpuUsage(notModifiedCpu)) / notModifiedPolls;
     const notModifiedPollsPerSec = notModifiedPolls / notModifiedSeconds;
-    log(`  304 path: ${notModifiedPollsPerSec.toFixed(0)} polls/s`);
+    log(`  304 path: ${notModifiedPollsPerSec.toFixed(0)} polls/s (${notModifiedCpuMsPerPoll.toFixed(2)} CPU ms/poll)`);
 
     server.publish(2);
+    const fullCpu = process.cpuUsage();
     const fullSeconds = await pollAll(isFull, 'full');
+    const fullParseCpuMsPerPoll = cpuMs(process.cpuUsage(fullCpu)) / feeds;
     const fullParsePollsPerSec = feeds / fullSeconds;
-    log(`  full 50-item path: ${fullParsePollsPerSec.toFixed(0)} polls/s`);
+    log(
+      `  full ${itemsPerFeed}-item path: ${fullParsePollsPerSec.toFixed(0)} polls/s (${fullParseCpuMsPerPoll.toFixed(2)} CPU ms/poll)`,
+    );
     if (queued !== 2 * feeds * itemsPerFeed)
       throw new Error(`bench: ${queued} items queued, expected ${2 * feeds * itemsPerFeed}`);
 
@@ -269,6 +285,8 @@ export async function benchPoller(options: BenchPollerOptions = {}): Promise<Ben
         feedBytes,
         rememberedItems,
         usedMemoryBytesPerRememberedItem: (after - before) / rememberedItems,
+        notModifiedCpuMsPerPoll,
+        fullParseCpuMsPerPoll,
       },
     };
   } finally {

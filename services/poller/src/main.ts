@@ -1,17 +1,27 @@
 import { readConfigFile } from '@regwatch/config';
 import { bootstrap, runService } from '@regwatch/runtime';
+import { createLiveCatalog } from '@regwatch/store';
 import { createFeedList } from './feed-list.js';
 import { startPoller } from './worker.js';
 
 const runtime = await bootstrap('poller');
 const { env, filePath } = runtime.config;
 const feedList = createFeedList(runtime.config.file.feeds, filePath ? () => readConfigFile(filePath) : undefined);
+// Config-file feeds plus API-made ones (the file wins on an id); API changes arrive without a restart.
+const catalog = createLiveCatalog({
+  redis: runtime.redis,
+  prefix: env.REGWATCH_PREFIX,
+  fileFeeds: feedList.feeds,
+  fileSubscriptions: [],
+  onError: (err) => runtime.log.warn({ err }, 'catalog reload failed; keeping the last feed list'),
+});
+await catalog.ready;
 const poller = await startPoller({
   connection: runtime.redis,
   prefix: env.REGWATCH_PREFIX,
   log: runtime.log,
   policy: runtime.policy,
-  feeds: feedList.feeds,
+  feeds: () => catalog.feeds(),
   seenRetentionDays: env.REGWATCH_SEEN_RETENTION_DAYS,
 });
 // SIGHUP re-reads the config file; a bad file is refused and the running feeds stay.
@@ -27,4 +37,7 @@ process.on('SIGHUP', () => {
   runtime.log.info({ feeds: result.feeds, previous: result.previousFeeds }, 'config reloaded');
   poller.sync().catch((err: unknown) => runtime.log.error({ err }, 'feed schedule sync failed'));
 });
-runService(runtime, 'poller', [poller]);
+catalog.onChange(
+  () => void poller.sync().catch((err: unknown) => runtime.log.error({ err }, 'feed schedule sync failed')),
+);
+runService(runtime, 'poller', [poller, catalog]);

@@ -25,6 +25,15 @@ describe('itemId()', () => {
     expect(a).not.toBe(itemId({ link: 'https://a.example/2', feedId: 'f' }));
   });
 
+  it('tells guid-less entries of one page apart by the fragment it is given', () => {
+    const page = 'https://a.example/notices';
+    const one = itemId({ link: page, fragment: 'n1', feedId: 'f' });
+    expect(one).not.toBe(itemId({ link: page, fragment: 'n2', feedId: 'f' }));
+    expect(one).not.toBe(itemId({ link: page, feedId: 'f' }));
+    // A guid still wins: the fragment only matters when the link is the identity.
+    expect(itemId({ guid: 'g', link: page, fragment: 'n1', feedId: 'f' })).toBe(itemId({ guid: 'g', feedId: 'f' }));
+  });
+
   it('falls back to title plus date', () => {
     const a = itemId({ title: 'Tariff  notice', date: 'Mon, 04 Aug 2025', feedId: 'f' });
     expect(a).toBe(itemId({ title: 'Tariff notice', date: 'Mon, 04 Aug 2025', feedId: 'f' }));
