@@ -69,7 +69,7 @@ describe('createRedis with cluster nodes', () => {
         connectionName: 'regwatch-subscriber',
         password: 'pw',
       });
-      expect((subscriber as unknown as Cluster).startupNodes).toEqual(nodes);
+      expect((subscriber as unknown as { startupNodes: unknown }).startupNodes).toEqual(nodes);
     } finally {
       subscriber.disconnect();
       producer.disconnect();

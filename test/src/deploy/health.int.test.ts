@@ -40,7 +40,7 @@ describe('worker health listener', () => {
     try {
       const res = await fetch(`${health.url}/readyz`);
       expect(res.status).toBe(503);
-      expect((await res.json()).status).toBe('unready');
+      expect(((await res.json()) as { status: string }).status).toBe('unready');
       expect((await fetch(`${health.url}/healthz`)).status).toBe(200);
     } finally {
       await health.close();
