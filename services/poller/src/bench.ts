@@ -223,8 +223,8 @@ export async function benchPoller(options: BenchPollerOptions = {}): Promise<Ben
       notModifiedSeconds += await pollAll((o) => o.status === 'not-modified', '304');
     }
     const notModifiedPolls = feeds * notModifiedPasses;
-    const notModifiedCpuMsPerPoll = cpuMs(process.cpuUsage(notModifiedCpu)) / notModifiedPolls;
-    const notModifiedPollsPerSec = notModifiedPolls / notModifiedSeconds;
+    const notModifiedCpuMsPerPoll = notModifiedPolls ? cpuMs(process.cpuUsage(notModifiedCpu)) / notModifiedPolls : 0;
+    const notModifiedPollsPerSec = notModifiedPolls ? notModifiedPolls / notModifiedSeconds : 0;
     log(`  304 path: ${notModifiedPollsPerSec.toFixed(0)} polls/s (${notModifiedCpuMsPerPoll.toFixed(2)} CPU ms/poll)`);
 
     server.publish(2);

@@ -93,6 +93,7 @@ const GENERIC_FRAGMENT = /^(?:comments?|respond|more|top|content|main)$/i;
  * page (a comments feed, a notices page with one anchor per notice).
  */
 export function linkFragment(url: string, base?: string): string | undefined {
+  if (!url.includes('#')) return undefined; // most links: no second URL parse per item
   let parsed: URL;
   try {
     parsed = base === undefined ? new URL(url.trim()) : new URL(url.trim(), base);
