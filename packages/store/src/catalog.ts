@@ -1,5 +1,5 @@
 import { type FeedSource, FeedSourceSchema, type Subscription, SubscriptionSchema } from '@regwatch/contracts';
-import { stateKey } from '@regwatch/queue';
+import { duplicateRedis, stateKey } from '@regwatch/queue';
 import type { Redis } from 'ioredis';
 
 /**
@@ -391,8 +391,9 @@ export function createLiveCatalog(options: LiveCatalogOptions): LiveCatalog {
   };
 
   let closed = false;
-  const subscriber = options.redis.duplicate({
-    // The subscriber must queue SUBSCRIBE until connected and resubscribe after a reconnect.
+  // A subscribed connection can run nothing else; it must queue SUBSCRIBE until connected and
+  // resubscribe after a reconnect (duplicateRedis keeps these overrides on a Cluster too).
+  const subscriber = duplicateRedis(options.redis, {
     enableOfflineQueue: true,
     maxRetriesPerRequest: null,
     connectionName: 'regwatch-catalog-subscriber',
