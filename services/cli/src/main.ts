@@ -2,12 +2,17 @@
 import { createInterface } from 'node:readline';
 import { parseEnv } from '@regwatch/config';
 import { createRulesHolder } from '@regwatch/rules';
+import { alerts } from './commands/alerts.js';
 import { classify } from './commands/classify.js';
 import { configCheck } from './commands/config-check.js';
 import { demo } from './commands/demo.js';
+import { dlq } from './commands/dlq.js';
 import { evalCommand } from './commands/eval.js';
+import { feeds } from './commands/feeds.js';
 import { pollOnce } from './commands/poll-once.js';
 import { start } from './commands/start.js';
+import { subs } from './commands/subs.js';
+import { tokens } from './commands/tokens.js';
 import type { CommandIo } from './io.js';
 
 const USAGE = `usage: regwatch <command>
@@ -18,6 +23,11 @@ const USAGE = `usage: regwatch <command>
   classify [--jsonl]         classify {title, summary, url?, lang?} from stdin
   eval <file.jsonl> [--json] precision/recall on a labelled set
   poll-once <url> [--json]   fetch, parse and normalize one feed and print its items
+  feeds list|add|rm          API-made feeds (config-file ones listed, read-only)
+  subs list|add|pause|resume|test   subscriptions; test sends a test alert
+  alerts tail [--follow]     the newest alerts
+  dlq list|replay            dead-lettered and failed deliveries
+  tokens create|revoke|list  API bearer tokens (admin, ops, team:<name>)
 `;
 
 const io: CommandIo = {
@@ -52,6 +62,16 @@ async function main(argv: string[]): Promise<number> {
       return evalCommand(rest, io, engine());
     case 'poll-once':
       return pollOnce(rest, io);
+    case 'feeds':
+      return feeds(rest, io);
+    case 'subs':
+      return subs(rest, io);
+    case 'alerts':
+      return alerts(rest, io);
+    case 'dlq':
+      return dlq(rest, io);
+    case 'tokens':
+      return tokens(rest, io);
     case undefined:
     case 'help':
     case '--help':

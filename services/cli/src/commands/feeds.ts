@@ -1,0 +1,80 @@
+import { readCatalog } from '@regwatch/api';
+import { FeedSourceSchema, formatIssues } from '@regwatch/contracts';
+import { CatalogStore, FeedStateStore } from '@regwatch/store';
+import type { CommandIo } from '../io.js';
+import { CommandError, table, takeOption, withStores } from './redis-context.js';
+
+const USAGE = `usage: regwatch feeds list [--json]
+       regwatch feeds add <id> <url> [--interval <seconds>] [--title <text>] [--disabled]
+       regwatch feeds rm <id>
+`;
+
+/**
+ * `regwatch feeds …`: the API's feed catalog, read and written in Redis with the same store the
+ * API uses. Config-file feeds are listed but cannot be added over or removed here.
+ */
+export async function feeds(args: string[], io: CommandIo): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'list' && sub !== 'add' && sub !== 'rm') {
+    io.stderr(USAGE);
+    return 2;
+  }
+  return withStores(`feeds ${sub}`, io, async ({ redis, prefix, file }) => {
+    const catalog = new CatalogStore(redis, prefix);
+    const fileCatalog = { feeds: () => file.feeds, subscriptions: () => file.subscriptions };
+    const isFileFeed = (id: string) => file.feeds.some((f) => f.id === id);
+
+    if (sub === 'list') {
+      const located = (await readCatalog(catalog, fileCatalog)).feeds();
+      const states = new FeedStateStore(redis, prefix);
+      const health = await Promise.all(located.map((f) => states.get(f.item.id)));
+      if (rest.includes('--json')) {
+        io.stdout(`${JSON.stringify(located.map((f, i) => ({ ...f.item, source: f.source, health: health[i] })))}\n`);
+        return 0;
+      }
+      const rows = [['ID', 'SOURCE', 'EVERY', 'ENABLED', 'LAST', 'FAILURES', 'URL']];
+      located.forEach(({ item, source }, i) => {
+        const h = health[i]!;
+        rows.push([
+          item.id,
+          source,
+          `${item.intervalSeconds}s`,
+          item.enabled ? 'yes' : 'no',
+          h.lastStatus !== undefined ? String(h.lastStatus) : '-',
+          String(h.consecutiveFailures),
+          item.url,
+        ]);
+      });
+      io.stdout(table(rows));
+      return 0;
+    }
+
+    if (sub === 'add') {
+      const [interval, afterInterval] = takeOption(rest, '--interval');
+      const [title, more] = takeOption(afterInterval, '--title');
+      const disabled = more.includes('--disabled');
+      const [id, url] = more.filter((a) => !a.startsWith('--'));
+      if (!id || !url) throw new CommandError(`feed id and URL are required\n${USAGE}`);
+      const parsed = FeedSourceSchema.safeParse({
+        id,
+        url,
+        ...(interval !== undefined ? { intervalSeconds: Number(interval) } : {}),
+        ...(title !== undefined ? { title } : {}),
+        ...(disabled ? { enabled: false } : {}),
+      });
+      if (!parsed.success) throw new CommandError(`invalid feed:\n  ${formatIssues(parsed.error).join('\n  ')}`);
+      if (isFileFeed(id)) throw new CommandError(`feed "${id}" is in the config file; change it there`);
+      if (!(await catalog.createFeed(parsed.data))) throw new CommandError(`feed "${id}" already exists`);
+      io.stdout(`added feed ${id} (every ${parsed.data.intervalSeconds}s); the poller picks it up within seconds\n`);
+      return 0;
+    }
+
+    const [id] = rest;
+    if (!id) throw new CommandError(`a feed id is required\n${USAGE}`);
+    if (isFileFeed(id)) throw new CommandError(`feed "${id}" is in the config file; remove it there`);
+    if (!(await catalog.removeFeed(id))) throw new CommandError(`no API-made feed "${id}"`);
+    await new FeedStateStore(redis, prefix).remove(id);
+    io.stdout(`removed feed ${id}\n`);
+    return 0;
+  });
+}
