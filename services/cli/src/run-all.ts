@@ -5,8 +5,16 @@ import type { Logger } from '@regwatch/logger';
 import { startNotifier } from '@regwatch/notifier';
 import type { AddressPolicy } from '@regwatch/outbound';
 import { startPoller } from '@regwatch/poller';
-import { closeAll, createRedis, judgeRedisSettings, readRedisSettings, startHeartbeat, waitForRedis } from '@regwatch/queue';
+import {
+  closeAll,
+  createRedis,
+  judgeRedisSettings,
+  readRedisSettings,
+  startHeartbeat,
+  waitForRedis,
+} from '@regwatch/queue';
 import { createRulesHolder } from '@regwatch/rules';
+import { createLiveCatalog } from '@regwatch/store';
 
 export interface AllInOne {
   apiUrl: string;
@@ -35,6 +43,15 @@ export async function runAll(options: {
   const producer = createRedis(options.redisUrl, 'producer');
   producer.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
 
+  // Config-file entries plus API-made ones (the file wins on an id); API changes arrive without a restart.
+  const catalog = createLiveCatalog({
+    redis,
+    prefix,
+    fileFeeds: config.file.feeds,
+    fileSubscriptions: config.file.subscriptions,
+    onError: (err) => log.warn({ err }, 'catalog reload failed; keeping the last lists'),
+  });
+  await catalog.ready;
   const rules = createRulesHolder(config.env.REGWATCH_RULES);
   const classifier = startClassifier({
     connection: redis,
@@ -47,7 +64,7 @@ export async function runAll(options: {
     prefix,
     log: log.child({ svc: 'notifier' }),
     policy: options.policy,
-    subscriptions: () => config.file.subscriptions,
+    subscriptions: () => catalog.subscriptions(),
     email: {
       ...(config.env.SMTP_URL ? { smtpUrl: config.env.SMTP_URL } : { outboxDir: options.outboxDir }),
       from: config.env.SMTP_FROM,
@@ -60,7 +77,7 @@ export async function runAll(options: {
     prefix,
     log: log.child({ svc: 'poller' }),
     policy: options.policy,
-    feeds: () => config.file.feeds,
+    feeds: () => catalog.feeds(),
   });
   const api = await startApi({
     connection: producer,
@@ -68,6 +85,9 @@ export async function runAll(options: {
     log: log.child({ svc: 'api' }),
     host: config.env.API_HOST,
     port: config.env.API_PORT,
+    fileFeeds: config.file.feeds,
+    fileSubscriptions: config.file.subscriptions,
+    ...(config.env.REGWATCH_UNSUBSCRIBE_SECRET ? { unsubscribeSecret: config.env.REGWATCH_UNSUBSCRIBE_SECRET } : {}),
   });
   const heartbeats = ['poller', 'classifier', 'notifier', 'api'].map((svc) => startHeartbeat(redis, prefix, svc));
   return {
@@ -79,6 +99,7 @@ export async function runAll(options: {
         () => poller.close(),
         () => classifier.close(),
         () => notifier.close(),
+        () => catalog.close(),
         () => producer.quit(),
         () => redis.quit(),
       ]),
