@@ -9,7 +9,8 @@ const prefix = `test-${randomUUID().slice(0, 8)}`;
 const redis = createRedis(process.env.REDIS_URL, 'worker');
 
 afterAll(async () => {
-  const keys = await redis.keys(`${bullPrefix(prefix)}*`);
+  // The prefix and the per-test ones made from it (`${prefix}-seen` …): `{test-ab12cd34` + anything.
+  const keys = await redis.keys(`${bullPrefix(prefix).slice(0, -1)}*`);
   if (keys.length > 0) await redis.del(...keys);
   await redis.quit();
 });
