@@ -56,7 +56,11 @@ describe('api basics (real Redis)', () => {
     expect(bad.json()).toMatchObject({ error: 'UNAUTHORIZED' });
     const team = await api.app.inject({ url: '/v1/queues', headers: await api.headers('team:chips') });
     expect(team.statusCode).toBe(403);
-    expect(team.json().message).toMatch(/team token may not GET \/v1\/queues/);
+    expect(team.json().message).toBe('role "team:chips" may not GET /v1/queues (allowed: admin, ops)');
+    // An unknown route is 404 to a valid token (and 401 without one).
+    const unknown = await api.app.inject({ url: '/v1/nope', headers: await api.headers('ops') });
+    expect(unknown.statusCode).toBe(404);
+    expect((await api.app.inject({ url: '/v1/nope' })).statusCode).toBe(401);
     const ops = await api.app.inject({ url: '/v1/queues', headers: await api.headers('ops') });
     expect(ops.statusCode).toBe(200);
     expect(Object.keys(ops.json().queues).sort()).toEqual(['alerts', 'deliveries', 'items', 'polls']);

@@ -64,11 +64,12 @@ export const authPlugin = fp<{ tokens: TokenStore }>(
       if (!record) throw unauthorized('the bearer token is unknown or was revoked');
       const team = teamOf(record.role);
       req.auth = { tokenId: record.id, role: record.role, tokenHash: record.hash, ...(team ? { team } : {}) };
+      // No route matched: the not-found handler answers 404 to any valid token.
+      if (req.routeOptions.url === undefined) return;
       const kinds = config.roles ?? [];
       if (!hasRole(record.role, kinds)) {
         throw forbidden(
-          `a ${record.role.startsWith('team:') ? 'team' : record.role} token may not ${req.method} ${req.routeOptions.url}` +
-            ` (allowed: ${['admin', ...kinds].join(', ')})`,
+          `role "${record.role}" may not ${req.method} ${req.routeOptions.url} (allowed: ${['admin', ...kinds].join(', ')})`,
         );
       }
     });

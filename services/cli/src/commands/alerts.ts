@@ -40,6 +40,7 @@ export async function alerts(args: string[], io: CommandIo, signal?: AbortSignal
     };
     const first = await queryAlerts(store, filter, { limit: n });
     print(first.alerts);
+    if (first.alerts.length === 0 && !json) io.stderr('no alerts yet\n');
     if (!more.includes('--follow')) return 0;
     const seen = new Set(first.alerts.map((a) => a.id));
     let newest = first.alerts[0] ? Date.parse(first.alerts[0].createdAt) : 0;
