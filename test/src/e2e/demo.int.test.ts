@@ -27,11 +27,17 @@ describe.skipIf(!existsSync(CLI))('pnpm demo', () => {
       const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
       expect(code, out).toBe(0);
       expect(Date.now() - started).toBeLessThan(30_000);
-      const hooks = readFileSync(join(dataDir, 'webhooks.log'), 'utf8').trim().split('\n');
+      const hooks = readFileSync(join(dataDir, 'webhooks.log'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { webhookId: string; payload: { type: string; data: { title: string } } })
+        .filter((h) => h.payload.type === 'alert.created');
       const mails = readdirSync(join(dataDir, 'outbox')).filter((f) => f.endsWith('.eml'));
+      // One alert.created per story; the syndicated copy may add an alert.updated, never a second alert.
       expect(hooks).toHaveLength(5);
+      expect(new Set(hooks.map((h) => h.webhookId)).size).toBe(5);
       expect(mails).toHaveLength(5);
-      const titles = hooks.map((l) => JSON.parse(l).payload.data.title as string);
+      const titles = hooks.map((h) => h.payload.data.title);
       expect(titles.some((t) => t.includes('NVIDIA H20'))).toBe(true);
       expect(titles.some((t) => /review|wedding|CSV/i.test(t))).toBe(false);
     } finally {

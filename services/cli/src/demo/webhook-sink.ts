@@ -5,7 +5,8 @@ import { Webhook } from 'standardwebhooks';
 
 export interface DemoSink {
   url: string;
-  count: number;
+  /** Verified deliveries by event type (`alert.created`, `alert.updated`, …). */
+  counts: Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -19,7 +20,7 @@ export async function startDemoSink(
   onEvent: (line: string) => void,
 ): Promise<DemoSink> {
   const verifier = new Webhook(secret);
-  const state = { count: 0 };
+  const counts: Record<string, number> = {};
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -34,7 +35,7 @@ export async function startDemoSink(
           'webhook-timestamp': String(req.headers['webhook-timestamp']),
           'webhook-signature': String(req.headers['webhook-signature']),
         }) as { type: string; data: { title: string; severity: string; sources?: unknown[] } };
-        state.count++;
+        counts[payload.type] = (counts[payload.type] ?? 0) + 1;
         appendFileSync(
           logFile,
           `${JSON.stringify({ webhookId: req.headers['webhook-id'], verified: true, payload })}\n`,
@@ -53,9 +54,7 @@ export async function startDemoSink(
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/hooks/regwatch`,
-    get count() {
-      return state.count;
-    },
+    counts,
     close: () => new Promise((r) => server.close(() => r())),
   };
 }
