@@ -389,7 +389,7 @@ describe('notifier end to end: real workers, Redis, SMTP server and a verifying 
     hook.reply('hang');
     const webhook = { type: 'webhook' as const, url: hook.url, secret };
     const sub = subscriptionOf('timeout-team', [webhook]);
-    const h = await harness([sub], { webhookTimeoutMs: 300 });
+    const h = await harness([sub], { webhookTimeoutMs: 1_000 });
     const alert = alertOf({ storyId: 'story-timeout' });
     await h.route(alert);
     await until(() => hook.accepted().length === 1, 'the retried webhook');
@@ -397,7 +397,7 @@ describe('notifier end to end: real workers, Redis, SMTP server and a verifying 
     const id = deliveryIdFor(alert.storyId, sub.id, channelKey(webhook));
     const attempts = await h.log.attempts(id);
     expect(attempts.map((a) => a.ok)).toEqual([false, true]);
-    expect(attempts[0]!.error).toMatch(/^WEBHOOK_TIMEOUT: .*within 300 ms/);
+    expect(attempts[0]!.error).toMatch(/^WEBHOOK_TIMEOUT: .*within 1000 ms/);
     expect(new Set(hook.hits.map((x) => x.id))).toEqual(new Set([id]));
   });
 
@@ -566,11 +566,11 @@ describe('notifier end to end: real workers, Redis, SMTP server and a verifying 
     expect(h.smtp.received).toHaveLength(2);
   });
 
-  it('a receiver that hangs for 5 s does not delay deliveries to a fast receiver', async () => {
+  it('a receiver that hangs for 9 s does not delay deliveries to a fast receiver', async () => {
     const secret = newSecret();
     const slow = await receiver(secret);
     const fast = await receiver(secret);
-    slow.reply(...Array.from({ length: 6 }, () => ({ status: 200, afterMs: 5_000 })));
+    slow.reply(...Array.from({ length: 6 }, () => ({ status: 200, afterMs: 9_000 })));
     const slowSub = subscriptionOf('slow', [{ type: 'webhook', url: slow.url, secret }], {
       filter: { feeds: ['slow-feed'] },
     });
@@ -585,7 +585,8 @@ describe('notifier end to end: real workers, Redis, SMTP server and a verifying 
     for (let i = 0; i < 6; i++) await h.route(alertOf({ storyId: `story-slow-${i}`, feedId: 'slow-feed' }));
     await until(() => slow.hits.length >= 2, 'the slow receiver to be busy');
     for (let i = 0; i < 3; i++) await h.route(alertOf({ storyId: `story-fast-${i}`, feedId: 'fast-feed' }));
-    await until(() => fast.accepted().length === 3, 'the fast deliveries', 4_000);
+    // Without per-endpoint limits all three worker slots would wait 9 s on the slow receiver.
+    await until(() => fast.accepted().length === 3, 'the fast deliveries', 8_000);
     // All of them went out while the slow receiver was still holding its first requests.
     expect(slow.answered).toBe(0);
     expect(slow.hits.length).toBeLessThanOrEqual(2);
