@@ -71,6 +71,7 @@ export async function runAll(options: {
     },
     publicUrl: config.env.REGWATCH_PUBLIC_URL,
     ...(config.env.REGWATCH_UNSUBSCRIBE_SECRET ? { unsubscribeSecret: config.env.REGWATCH_UNSUBSCRIBE_SECRET } : {}),
+    disableAfterHours: config.env.REGWATCH_DISABLE_AFTER_HOURS,
   });
   const poller = await startPoller({
     connection: redis,
@@ -78,6 +79,7 @@ export async function runAll(options: {
     log: log.child({ svc: 'poller' }),
     policy: options.policy,
     feeds: () => catalog.feeds(),
+    seenRetentionDays: config.env.REGWATCH_SEEN_RETENTION_DAYS,
   });
   const api = await startApi({
     connection: producer,
