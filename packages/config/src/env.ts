@@ -52,6 +52,23 @@ export const EnvSchema = z.object({
   ),
   API_HOST: z.preprocess((v) => (v === '' ? undefined : v), z.string().default('127.0.0.1')),
   API_PORT: port(8080),
+  /** Services whose live heartbeat the api's /readyz requires, comma-separated; empty: none. */
+  API_REQUIRED_SERVICES: z
+    .string()
+    .optional()
+    .transform((v) =>
+      v === undefined
+        ? ['poller', 'classifier', 'notifier']
+        : v
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean),
+    ),
+  /** Requests per API token per minute; 0 turns the limit off. */
+  API_RATE_LIMIT_PER_MINUTE: z.preprocess(
+    (v) => (v === '' || v === undefined ? undefined : v),
+    z.coerce.number().int().min(0).default(600),
+  ),
   HEALTH_HOST: z.preprocess((v) => (v === '' ? undefined : v), z.string().default('127.0.0.1')),
   HEALTH_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).max(65_535).optional()),
   LOG_LEVEL: z.preprocess(

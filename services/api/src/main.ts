@@ -1,17 +1,9 @@
 import { createRedis, waitForRedis } from '@regwatch/queue';
 import { bootstrap, runService } from '@regwatch/runtime';
-import { parseApiEnv } from './env.js';
 import { startApi } from './server.js';
 
 const runtime = await bootstrap('api');
 const { env, file } = runtime.config;
-let apiEnv: ReturnType<typeof parseApiEnv>;
-try {
-  apiEnv = parseApiEnv(process.env);
-} catch (err) {
-  process.stderr.write(`regwatch api: ${(err as Error).message}\n`);
-  process.exit(2);
-}
 const producer = createRedis(runtime.redisTarget, 'producer');
 producer.on('error', (err) => runtime.log.warn({ err: err.message }, 'redis connection error'));
 await waitForRedis(producer, 10_000);
@@ -23,9 +15,8 @@ const api = await startApi({
   port: env.API_PORT,
   fileFeeds: file.feeds,
   fileSubscriptions: file.subscriptions,
-  requiredServices: apiEnv.API_REQUIRED_SERVICES,
-  rateLimit:
-    apiEnv.API_RATE_LIMIT_PER_MINUTE > 0 ? { max: apiEnv.API_RATE_LIMIT_PER_MINUTE, timeWindowMs: 60_000 } : false,
+  requiredServices: env.API_REQUIRED_SERVICES,
+  rateLimit: env.API_RATE_LIMIT_PER_MINUTE > 0 ? { max: env.API_RATE_LIMIT_PER_MINUTE, timeWindowMs: 60_000 } : false,
   ...(env.REGWATCH_UNSUBSCRIBE_SECRET ? { unsubscribeSecret: env.REGWATCH_UNSUBSCRIBE_SECRET } : {}),
 });
 runtime.log.info({ url: api.url, docs: `${api.url}/docs` }, 'api listening');

@@ -89,6 +89,11 @@ export async function runAll(options: {
     port: config.env.API_PORT,
     fileFeeds: config.file.feeds,
     fileSubscriptions: config.file.subscriptions,
+    requiredServices: config.env.API_REQUIRED_SERVICES,
+    rateLimit:
+      config.env.API_RATE_LIMIT_PER_MINUTE > 0
+        ? { max: config.env.API_RATE_LIMIT_PER_MINUTE, timeWindowMs: 60_000 }
+        : false,
     ...(config.env.REGWATCH_UNSUBSCRIBE_SECRET ? { unsubscribeSecret: config.env.REGWATCH_UNSUBSCRIBE_SECRET } : {}),
   });
   const heartbeats = ['poller', 'classifier', 'notifier', 'api'].map((svc) => startHeartbeat(redis, prefix, svc));

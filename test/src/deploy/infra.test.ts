@@ -18,14 +18,6 @@ const INFRA = join(ROOT, 'infra');
 const SERVICES = ['poller', 'classifier', 'notifier', 'api'] as const;
 const WORKERS = ['poller', 'classifier', 'notifier'] as const;
 const ENV_NAMES = new Set(Object.keys(EnvSchema.shape));
-/** The api's own settings (services/api/src/env.ts, not exported): the keys of its ApiEnvSchema. */
-const API_ENV_NAMES = new Set(
-  [
-    ...(
-      /ApiEnvSchema = z\.object\(\{([\s\S]*?)\n\}\);/.exec(read(join(ROOT, 'services/api/src/env.ts')))?.[1] ?? ''
-    ).matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm),
-  ].map((m) => m[1]!),
-);
 /** The worker drain in packages/queue/src/lifecycle.ts (onShutdown's graceMs). */
 const DRAIN_SECONDS = 25;
 
@@ -218,8 +210,8 @@ describe('infra/k8s (kustomize)', () => {
     expect(deployments.map((d) => d.metadata.name).sort()).toEqual([...SERVICES].sort());
   });
 
-  it('finds the api settings in services/api/src/env.ts', () => {
-    expect(API_ENV_NAMES.has('API_REQUIRED_SERVICES')).toBe(true);
+  it('finds the api settings in the shared env schema', () => {
+    expect(ENV_NAMES.has('API_REQUIRED_SERVICES')).toBe(true);
   });
 
   it('keeps api readiness independent of the workers (else one worker outage empties the Service)', () => {
@@ -285,7 +277,7 @@ describe('infra/k8s (kustomize)', () => {
     }
     for (const dep of deployments) {
       const [container] = dep.spec.template.spec.containers;
-      const known = (name: string) => ENV_NAMES.has(name) || (dep.metadata.name === 'api' && API_ENV_NAMES.has(name));
+      const known = (name: string) => ENV_NAMES.has(name);
       for (const e of container.env ?? []) expect(known(e.name), `${dep.metadata.name}: ${e.name}`).toBe(true);
       for (const from of container.envFrom) {
         if (from.configMapRef) expect(named('ConfigMap', from.configMapRef.name)).toBeDefined();
