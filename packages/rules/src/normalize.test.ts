@@ -30,6 +30,14 @@ describe('createNormalizer', () => {
     expect(normalize('Zo\u0308lle').text).toBe('zolle');
   });
 
+  it('keeps the vowel signs of Hindi and Malayalam, which tell words apart', () => {
+    // Stripped, തീരുവ (duty) was a prefix of തിരുവോണം (Onam) and प्रतिबंधों (sanctions) equalled प्रतिबंध (ban).
+    expect(normalize('തീരുവ').text).not.toBe(normalize('തിരുവ').text);
+    expect(normalize('प्रतिबंधों').text).not.toBe(normalize('प्रतिबंध').text);
+    expect(normalize('ലാപ്\u200cടോപ്പ്').text).toBe('ലാപ്ടോപ്പ്');
+    expect(isWordChar('\u093f')).toBe(true); // a Devanagari vowel sign sits inside a word
+  });
+
   it('knows which characters take word boundaries', () => {
     expect(isWordChar('a')).toBe(true);
     expect(isWordChar('ł')).toBe(true);

@@ -2,7 +2,8 @@
  * Text normalization with a map back to the original string.
  *
  * Matching runs on a folded copy of each field: NFKC (full-width → half-width, ligatures, compatibility
- * forms), lower case, combining marks stripped (so "Ausfuhrbeschränkung" and "ausfuhrbeschrankung" meet),
+ * forms), lower case, combining marks stripped (so "Ausfuhrbeschränkung" and "ausfuhrbeschrankung" meet)
+ * except the vowel signs of Brahmic scripts (Hindi, Malayalam), which are letters of the word,
  * a per-taxonomy character map (traditional → simplified Chinese), dashes and runs of white space collapsed
  * into one space. Evidence must quote the ORIGINAL text, so every code unit of the folded copy remembers
  * the UTF-16 range of the original character it came from.
@@ -34,10 +35,20 @@ const QUOTES: Readonly<Record<string, string>> = {
   '\u00bb': '"',
 };
 const MARKS = /\p{M}/gu;
+/**
+ * Brahmic scripts (Devanagari … Malayalam): their vowel signs and viramas are combining marks that
+ * carry the word, not accents. Stripping them merged distinct words (Malayalam തീരുവ "duty" with
+ * തിരുവോണം "Onam", Hindi प्रतिबंधों "sanctions" with प्रतिबंध "ban"), so they are kept.
+ */
+const INDIC = /^[\u0900-\u0dff]/u;
+/** Zero-width joiner and non-joiner: invisible shaping hints (Malayalam ലാപ്‌ടോപ്പ്), dropped. */
+const JOINERS = /[\u200c\u200d]/g;
 
 /** Folds one character (code point) to its matching form; `''` drops it (a lone combining mark). */
 export function foldChar(ch: string, charMap: ReadonlyMap<string, string>): string {
-  let s = ch.normalize('NFKC').toLowerCase().normalize('NFD').replace(MARKS, '');
+  let s = INDIC.test(ch)
+    ? ch.normalize('NFKC')
+    : ch.normalize('NFKC').toLowerCase().normalize('NFD').replace(MARKS, '').replace(JOINERS, '');
   if (s.length === 0) return s;
   if (SPACE_LIKE.test(s)) return ' ';
   let out = '';
@@ -162,7 +173,9 @@ export function createNormalizer(
 }
 
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
-const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+// Marks count as word characters: the only ones left after folding are Brahmic vowel signs and
+// viramas, which sit inside words (a term must not match the first half of तस्करों).
+const LETTER_OR_DIGIT = /[\p{L}\p{N}\p{M}]/u;
 
 /**
  * A "word" character for boundary checks: letters and digits of scripts that separate words with
