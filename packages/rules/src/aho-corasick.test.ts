@@ -67,6 +67,20 @@ describe('AhoCorasick', () => {
     }
   });
 
+  it('agrees with a naive search past 65,535 states (32-bit transition table)', () => {
+    const next = rng(65_536);
+    const alphabet = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    // 9,000 random 12-letter patterns share few prefixes: well over 65,535 trie states.
+    const patterns = Array.from({ length: 9000 }, () => {
+      let s = '';
+      for (let i = 0; i < 12; i++) s += alphabet[Math.floor(next() * alphabet.length)];
+      return s;
+    });
+    expect(new AhoCorasick(patterns).size).toBeGreaterThan(0xffff);
+    const text = patterns.slice(0, 200).join('x') + patterns.slice(4000, 4100).join('');
+    expect(viaAutomaton(patterns, text)).toEqual(naive(patterns, text));
+  });
+
   it('skips in-word occurrences when boundaries are asked for', () => {
     const ac = new AhoCorasick(['us', 'eu']);
     const found: string[] = [];

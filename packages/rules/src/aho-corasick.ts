@@ -21,8 +21,12 @@ export class AhoCorasick {
   /** ASCII code unit → column of the dense table (0 = a character no pattern contains). */
   private readonly classes: Uint8Array;
   private readonly width: number;
-  /** state * width + class → next state: a full DFA for ASCII, states numbered breadth-first. */
-  private readonly ascii: Int32Array;
+  /**
+   * state * width + class → next state: a full DFA for ASCII, states numbered breadth-first. 16-bit
+   * cells while the states fit (they do for the bundled taxonomy): half the bytes, so the hot rows
+   * stay in cache as the taxonomy grows.
+   */
+  private readonly ascii: Uint16Array | Int32Array;
   private readonly wide: Array<Map<number, number> | undefined>; // goto edges for code units ≥ 128
   private readonly fail: Int32Array;
   private readonly out: Array<Int32Array | undefined>;
@@ -66,7 +70,7 @@ export class AhoCorasick {
 
     // 3. Failure links in the same breadth-first order; the ASCII table becomes a full DFA on the way.
     const fail = new Int32Array(n);
-    const ascii = new Int32Array(n * width);
+    const ascii = n <= 0xffff ? new Uint16Array(n * width) : new Int32Array(n * width);
     const wide: Array<Map<number, number> | undefined> = new Array(n);
     const out: Array<Int32Array | undefined> = new Array(n);
     for (let s = 0; s < n; s++) {
