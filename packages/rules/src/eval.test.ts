@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,6 +103,35 @@ describe('targets on labelled sets', () => {
   it('meets them on the package probe set (own items, several languages, hard negatives)', () => {
     const probe = fileURLToPath(new URL('../test-fixtures/probe.jsonl', import.meta.url));
     expectTargets(evaluate(readLabelledJsonl(probe), engine));
+  });
+
+  // Written from the news before the taxonomy, the dev set or the probe set were read; 16 languages.
+  // Its items carry a `story` key (outlets of one event share it) that the loader drops; the set is
+  // split in two halves by story: the rules were tuned on the first, the second was held out.
+  it('meets them on the blind set and on each half of it', () => {
+    const path = fileURLToPath(new URL('../test-fixtures/blind.jsonl', import.meta.url));
+    const items = readLabelledJsonl(path);
+    expect(items.length).toBeGreaterThan(250);
+    expectTargets(evaluate(items, engine));
+    const storyOf = new Map<string, string>();
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      if (line.trim() === '') continue;
+      const raw = JSON.parse(line) as { id: string; story: string };
+      storyOf.set(raw.id, raw.story);
+    }
+    const halfOf = (id: string): number =>
+      Number.parseInt(
+        createHash('sha1')
+          .update(`b${storyOf.get(id)}`)
+          .digest('hex')
+          .slice(-1),
+        16,
+      ) % 2;
+    for (const half of [0, 1]) {
+      const part = items.filter((i) => halfOf(i.id) === half);
+      expect(part.length, `half ${half}`).toBeGreaterThan(100);
+      expectTargets(evaluate(part, engine));
+    }
   });
 
   // The shared dev set lives outside the repository; the test skips where it is not laid out.
