@@ -22,6 +22,8 @@ export interface ApiDeps {
   unsubscribeSecret?: string;
   /** Requests per token (or per address, without one) per window; false turns it off. Default 600 a minute. */
   rateLimit?: { max: number; timeWindowMs: number } | false;
+  /** `METRICS_TOKEN`: a bearer token that may read /metrics besides ops/admin API tokens. */
+  metricsToken?: string;
 }
 
 /** What route handlers share: stores over one connection, the queues, the file catalog. */

@@ -5,7 +5,9 @@ import { authPlugin } from './auth/plugin.js';
 import { type ApiContext, type ApiDeps, createContext } from './context.js';
 import { installErrorHandler } from './http/errors.js';
 import { installZodCompilers } from './http/zod.js';
+import { metricsRoutes } from './metrics/plugin.js';
 import { registerDocsUi, registerOpenApi } from './openapi.js';
+import { opsConsole } from './ops/plugin.js';
 import { alertRoutes } from './routes/alerts.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { feedRoutes } from './routes/feeds.js';
@@ -65,6 +67,8 @@ export function buildServer(deps: ApiDeps): FastifyInstance & { ctx: ApiContext;
   app.register(deliveryRoutes(ctx));
   app.register(unsubscribeRoutes(ctx));
   // Further plugins here, one line each, e.g. app.register(opsConsole(ctx), { prefix: '/ops' }).
+  app.register(opsConsole(ctx), { prefix: '/ops' });
+  app.register(metricsRoutes(ctx, deps.metricsToken));
 
   registerDocsUi(app);
   app.addHook('onClose', async () => {

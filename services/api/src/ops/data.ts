@@ -1,0 +1,88 @@
+import type { Alert } from '@regwatch/contracts';
+import type { AlertStore, CatalogStore, FeedState, FeedStateStore } from '@regwatch/store';
+import { type FileCatalog, readCatalog } from '../domain/catalog-view.js';
+
+/** One feed's health as the console and /metrics show it. */
+export interface FeedHealth {
+  id: string;
+  title?: string;
+  url: string;
+  enabled: boolean;
+  intervalSeconds: number;
+  /** `ok`: last poll succeeded; `failing`: it did not; `never`: not polled yet; `disabled`. */
+  status: 'ok' | 'failing' | 'never' | 'disabled';
+  state: FeedState;
+}
+
+/** Every feed the workers run (file and API), with the poller's state for it. */
+export async function readFeedHealth(
+  catalog: CatalogStore,
+  file: FileCatalog,
+  feedState: FeedStateStore,
+): Promise<FeedHealth[]> {
+  const feeds = (await readCatalog(catalog, file)).feeds();
+  return Promise.all(
+    feeds.map(async ({ item }) => {
+      const state = await feedState.get(item.id);
+      const status: FeedHealth['status'] = !item.enabled
+        ? 'disabled'
+        : state.lastAttemptAt === undefined
+          ? 'never'
+          : state.consecutiveFailures > 0
+            ? 'failing'
+            : 'ok';
+      return {
+        id: item.id,
+        ...(item.title !== undefined ? { title: item.title } : {}),
+        url: item.url,
+        enabled: item.enabled,
+        intervalSeconds: item.intervalSeconds,
+        status,
+        state,
+      };
+    }),
+  );
+}
+
+/** At most this many alerts are read per request: the chart and /metrics stay cheap on a busy day. */
+export const MAX_ALERTS_SCANNED = 5_000;
+
+/** Alerts created since `sinceMs`, newest first, read in pages through the store (bounded). */
+export async function readRecentAlerts(alerts: AlertStore, sinceMs: number): Promise<Alert[]> {
+  const out: Alert[] = [];
+  let before: number | undefined;
+  while (out.length < MAX_ALERTS_SCANNED) {
+    const page = await alerts.list({ limit: 500, ...(before !== undefined ? { before } : {}) });
+    for (const alert of page) {
+      if (Date.parse(alert.createdAt) < sinceMs) return out;
+      out.push(alert);
+    }
+    const last = page.at(-1);
+    if (page.length < 500 || !last) break;
+    before = Date.parse(last.createdAt);
+  }
+  return out;
+}
+
+/** Alerts per topic per UTC day, oldest day first; `days` includes today. */
+export function alertVolumeByTopic(
+  alerts: readonly Alert[],
+  days: number,
+  now = Date.now(),
+): { days: string[]; topics: Map<string, number[]> } {
+  const today = Math.floor(now / 86_400_000);
+  const dayLabels = Array.from({ length: days }, (_, i) =>
+    new Date((today - days + 1 + i) * 86_400_000).toISOString().slice(0, 10),
+  );
+  const topics = new Map<string, number[]>();
+  for (const alert of alerts) {
+    const index = Math.floor(Date.parse(alert.createdAt) / 86_400_000) - (today - days + 1);
+    if (index < 0 || index >= days) continue;
+    for (const topic of alert.topics.length > 0 ? alert.topics : ['(none)']) {
+      const row = topics.get(topic) ?? new Array<number>(days).fill(0);
+      row[index] = (row[index] ?? 0) + 1;
+      topics.set(topic, row);
+    }
+  }
+  return { days: dayLabels, topics };
+}
