@@ -35,7 +35,13 @@ export function parseEnv(env: NodeJS.ProcessEnv = process.env): Env {
  * Replaces `${NAME}` in every string of a parsed document with the environment variable, so
  * secrets can stay out of the file. A missing variable is an error naming where it was used.
  */
-export function interpolateEnv(doc: unknown, env: NodeJS.ProcessEnv, problems: string[], path = ''): unknown {
+export function interpolateEnv(
+  doc: unknown,
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+  path = '',
+  ancestors: ReadonlySet<object> = new Set(),
+): unknown {
   if (typeof doc === 'string') {
     return doc.replace(/\$\{([A-Z_][A-Z0-9_]*)\}/g, (_m, name: string) => {
       const value = env[name];
@@ -46,10 +52,17 @@ export function interpolateEnv(doc: unknown, env: NodeJS.ProcessEnv, problems: s
       return value;
     });
   }
-  if (Array.isArray(doc)) return doc.map((v, i) => interpolateEnv(v, env, problems, `${path}[${i}]`));
   if (doc && typeof doc === 'object') {
+    // A YAML alias may point at its own ancestor (`a: &x [*x]`): without this the walk recurses
+    // until the stack overflows (found by test/src/fuzz/config.test.ts).
+    if (ancestors.has(doc)) {
+      problems.push(`${path || '(root)'}: a YAML alias refers to its own parent`);
+      return undefined;
+    }
+    const inner = new Set(ancestors).add(doc);
+    if (Array.isArray(doc)) return doc.map((v, i) => interpolateEnv(v, env, problems, `${path}[${i}]`, inner));
     return Object.fromEntries(
-      Object.entries(doc).map(([k, v]) => [k, interpolateEnv(v, env, problems, path ? `${path}.${k}` : k)]),
+      Object.entries(doc).map(([k, v]) => [k, interpolateEnv(v, env, problems, path ? `${path}.${k}` : k, inner)]),
     );
   }
   return doc;
