@@ -69,6 +69,8 @@ export const EnvSchema = z.object({
     (v) => (v === '' || v === undefined ? undefined : v),
     z.coerce.number().int().min(0).default(600),
   ),
+  /** A bearer token Prometheus may scrape the api's /metrics with (besides ops/admin API tokens); unset: none. */
+  METRICS_TOKEN: optionalString(),
   HEALTH_HOST: z.preprocess((v) => (v === '' ? undefined : v), z.string().default('127.0.0.1')),
   HEALTH_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).max(65_535).optional()),
   LOG_LEVEL: z.preprocess(

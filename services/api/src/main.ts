@@ -17,6 +17,7 @@ const api = await startApi({
   fileSubscriptions: file.subscriptions,
   requiredServices: env.API_REQUIRED_SERVICES,
   rateLimit: env.API_RATE_LIMIT_PER_MINUTE > 0 ? { max: env.API_RATE_LIMIT_PER_MINUTE, timeWindowMs: 60_000 } : false,
+  ...(env.METRICS_TOKEN ? { metricsToken: env.METRICS_TOKEN } : {}),
   ...(env.REGWATCH_UNSUBSCRIBE_SECRET ? { unsubscribeSecret: env.REGWATCH_UNSUBSCRIBE_SECRET } : {}),
 });
 runtime.log.info({ url: api.url, docs: `${api.url}/docs` }, 'api listening');

@@ -94,6 +94,7 @@ export async function runAll(options: {
       config.env.API_RATE_LIMIT_PER_MINUTE > 0
         ? { max: config.env.API_RATE_LIMIT_PER_MINUTE, timeWindowMs: 60_000 }
         : false,
+    ...(config.env.METRICS_TOKEN ? { metricsToken: config.env.METRICS_TOKEN } : {}),
     ...(config.env.REGWATCH_UNSUBSCRIBE_SECRET ? { unsubscribeSecret: config.env.REGWATCH_UNSUBSCRIBE_SECRET } : {}),
   });
   const heartbeats = ['poller', 'classifier', 'notifier', 'api'].map((svc) => startHeartbeat(redis, prefix, svc));
