@@ -50,16 +50,23 @@ export const MAX_ALERTS_SCANNED = 5_000;
 /** Alerts created since `sinceMs`, newest first, read in pages through the store (bounded). */
 export async function readRecentAlerts(alerts: AlertStore, sinceMs: number): Promise<Alert[]> {
   const out: Alert[] = [];
+  const seen = new Set<string>();
   let before: number | undefined;
   while (out.length < MAX_ALERTS_SCANNED) {
     const page = await alerts.list({ limit: 500, ...(before !== undefined ? { before } : {}) });
+    let added = 0;
     for (const alert of page) {
       if (Date.parse(alert.createdAt) < sinceMs) return out;
+      if (seen.has(alert.id)) continue;
+      seen.add(alert.id);
       out.push(alert);
+      added++;
     }
     const last = page.at(-1);
-    if (page.length < 500 || !last) break;
-    before = Date.parse(last.createdAt);
+    if (page.length < 500 || !last || added === 0) break;
+    // `before` is exclusive: step back to just after the last alert's millisecond so alerts sharing
+    // it are not skipped; the ones already read are dropped by id.
+    before = Date.parse(last.createdAt) + 1;
   }
   return out;
 }
