@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchRouting } from '@regwatch/notifier';
-import * as poller from '@regwatch/poller';
+import { benchPoller } from '@regwatch/poller';
 import { benchClassifier, defaultDevSetPath, readLabelledJsonl } from '@regwatch/rules';
 import type { Redis } from 'ioredis';
 import { REPO_ROOT } from './procs.js';
@@ -58,30 +58,26 @@ export interface PollerResult {
   notModifiedPollsPerSec: number;
   fullParsePollsPerSec: number;
   redisBytesPerRememberedItem: number;
-  feeds?: number;
-  itemsPerFeed?: number;
+  /** CPU of the polling process per poll (feed server included, Redis not): steadier than polls/s on a shared machine. */
+  notModifiedCpuMsPerPoll: number;
+  fullParseCpuMsPerPoll: number;
+  feeds: number;
+  itemsPerFeed: number;
 }
-
-type BenchPoller = (opts: { redis?: Redis; feeds?: number; log?: (line: string) => void }) => Promise<{
-  notModifiedPollsPerSec: number;
-  fullParsePollsPerSec: number;
-  redisBytesPerRememberedItem: number;
-  details?: { feeds?: number; itemsPerFeed?: number };
-}>;
 
 /**
  * The poller alone (`benchPoller`): polls/s on the 304 path and the full-parse path, and Redis
- * bytes per remembered item. Undefined when this build of the poller does not export it yet.
+ * bytes per remembered item.
  */
-export async function measurePoller(redis: Redis, feeds: number): Promise<PollerResult | undefined> {
-  const bench = (poller as unknown as { benchPoller?: BenchPoller }).benchPoller;
-  if (typeof bench !== 'function') return undefined;
-  const r = await bench({ redis, feeds });
+export async function measurePoller(redis: Redis, feeds: number): Promise<PollerResult> {
+  const r = await benchPoller({ redis, feeds });
   return {
     notModifiedPollsPerSec: Math.round(r.notModifiedPollsPerSec),
     fullParsePollsPerSec: Math.round(r.fullParsePollsPerSec),
     redisBytesPerRememberedItem: round(r.redisBytesPerRememberedItem),
-    ...(r.details?.feeds !== undefined ? { feeds: r.details.feeds } : {}),
-    ...(r.details?.itemsPerFeed !== undefined ? { itemsPerFeed: r.details.itemsPerFeed } : {}),
+    notModifiedCpuMsPerPoll: round(r.details.notModifiedCpuMsPerPoll, 3),
+    fullParseCpuMsPerPoll: round(r.details.fullParseCpuMsPerPoll, 3),
+    feeds: r.details.feeds,
+    itemsPerFeed: r.details.itemsPerFeed,
   };
 }

@@ -220,8 +220,7 @@ async function main(): Promise<void> {
     emit('routing', routing);
     progress('poller alone (benchPoller)');
     const poller = await measurePoller(redis, SIZES.pollerFeeds);
-    if (!poller) progress('this build of @regwatch/poller does not export benchPoller: poller figures not measured');
-    emit('poller', poller ?? { unavailable: 'benchPoller is not exported by this build of @regwatch/poller' });
+    emit('poller', poller);
     progress(`Redis bytes per retained alert (${SIZES.alertSamples} alerts)`);
     const alerts = await measureAlertBytes(redis, prefix('alerts'), engine, SIZES.alertSamples);
     emit('alerts', alerts);

@@ -61,7 +61,15 @@ function results(over: { pipelinePerSec: number; poller?: boolean }): BenchResul
     },
     classifier: { itemsPerCpuSec: 30_000, itemsPerSec: 25_000, compileMs: 50, items: { source: 'x', count: 1 } },
     poller: over.poller
-      ? { notModifiedPollsPerSec: 2000, fullParsePollsPerSec: 100, redisBytesPerRememberedItem: 150 }
+      ? {
+          notModifiedPollsPerSec: 2000,
+          fullParsePollsPerSec: 100,
+          redisBytesPerRememberedItem: 150,
+          notModifiedCpuMsPerPoll: 0.5,
+          fullParseCpuMsPerPoll: 5,
+          feeds: 10,
+          itemsPerFeed: 50,
+        }
       : undefined,
     routing: { subscriptions: 10_000, p50Ms: 0.2, p99Ms: 0.5, buildMs: 10, meanCandidates: 5 },
     alerts: { alerts: 1, bytesPerAlert: 4000, usedMemoryBytesPerAlert: 4000, jsonBytesPerAlert: 3000 },

@@ -77,6 +77,9 @@ export function summarize(r: BenchResults): Record<string, unknown> {
     poller_304_polls_per_sec: r.poller?.notModifiedPollsPerSec,
     poller_full_polls_per_sec: r.poller?.fullParsePollsPerSec,
     redis_bytes_per_remembered_item: r.poller?.redisBytesPerRememberedItem,
+    poller_cpu_ms_per_poll: r.poller
+      ? { not_modified: r.poller.notModifiedCpuMsPerPoll, full_parse: r.poller.fullParseCpuMsPerPoll }
+      : undefined,
     redis_bytes_per_alert: r.alerts.bytesPerAlert,
     routing_p50_ms: r.routing.p50Ms,
     routing_p99_ms: r.routing.p99Ms,
@@ -208,8 +211,18 @@ export function formatHuman(r: BenchResults): string {
     ],
     ['', 'wall clock (shared core)', `${num(r.classifier.itemsPerSec)} items/s`, '', ''],
     ['', 'rules compile', `${num(r.classifier.compileMs, 1)} ms`, ...t('classifier_compile_ms')],
-    ['poller', '304 path', `${num(r.poller?.notModifiedPollsPerSec)} polls/s`, ...t('poller_304_polls_per_sec')],
-    ['', 'full parse path', `${num(r.poller?.fullParsePollsPerSec)} polls/s`, ...t('poller_full_polls_per_sec')],
+    [
+      'poller',
+      `304 path (${num(r.poller?.notModifiedCpuMsPerPoll, 2)} CPU ms/poll)`,
+      `${num(r.poller?.notModifiedPollsPerSec)} polls/s`,
+      ...t('poller_304_polls_per_sec'),
+    ],
+    [
+      '',
+      `full parse path, ${num(r.poller?.itemsPerFeed)} items (${num(r.poller?.fullParseCpuMsPerPoll, 2)} CPU ms/poll)`,
+      `${num(r.poller?.fullParsePollsPerSec)} polls/s`,
+      ...t('poller_full_polls_per_sec'),
+    ],
     [
       'routing',
       `match at ${num(r.routing.subscriptions)} subscriptions p50/p99`,
