@@ -158,7 +158,7 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
       concurrency: deps.concurrency?.alerts ?? 8,
       handle: async ({ alert }, { log: jobLog }) => {
         const outcome = await routeAlert(alert, {
-          match: (a) => current().index.match(a),
+          match: (a) => current().index.matchSubscriptions(a),
           isQueued: async (id) => (await state.exists(queuedKey(id))) === 1,
           enqueue,
           markQueued: async (id) => {

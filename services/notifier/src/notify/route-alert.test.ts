@@ -42,7 +42,7 @@ function world(subs: Subscription[]) {
   const digest: Array<[string, string]> = [];
   const story = { size: 1 };
   const deps: RouteAlertDeps = {
-    match: () => subs.map((subscription) => ({ subscription })),
+    match: () => subs,
     isQueued: async (id) => queued.has(id),
     enqueue: async (job) => {
       if (!jobs.some((j) => j.deliveryId === job.deliveryId)) jobs.push(job);

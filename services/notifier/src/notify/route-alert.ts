@@ -5,7 +5,7 @@ import { channelKey, deliveryIdFor, digestMarkFor } from './keys.js';
 
 export interface RouteAlertDeps {
   /** Subscriptions that want this alert (through the routing index). */
-  match: (alert: Alert) => Array<{ subscription: Subscription }>;
+  match: (alert: Alert) => readonly Subscription[];
   /** True when this delivery id was queued before (an earlier source of the same story). */
   isQueued: (deliveryId: string) => Promise<boolean>;
   /** Queues a delivery job; idempotent per delivery id (it is the BullMQ job id). */
@@ -50,7 +50,7 @@ export async function routeAlert(alert: Alert, deps: RouteAlertDeps): Promise<Ro
   const matches = deps.match(alert);
   const outcome: RouteOutcome = { matched: matches.length, queued: 0, alreadyQueued: 0, updates: 0, digested: 0 };
   let size: Promise<number> | undefined;
-  for (const { subscription } of matches) {
+  for (const subscription of matches) {
     if (subscription.mode === 'digest' && deps.addToDigest) {
       const mark = digestMarkFor(alert.storyId, subscription.id);
       if (await deps.isQueued(mark)) {

@@ -251,6 +251,8 @@ describe('buildRoutingIndex: equivalence with checking every subscription', () =
         }));
         const want = naiveMatch(subs, a).map((m) => ({ ...m, why: [...m.why].sort() }));
         expect(got).toEqual(want);
+        // The reason-free routing path picks exactly the same subscriptions.
+        expect(index.matchSubscriptions(a).map((s) => s.id)).toEqual(want.map((m) => m.id));
         total += got.length;
       }
       // Not vacuous: plenty of matches, including some through watch terms.
@@ -269,6 +271,7 @@ describe('buildRoutingIndex: equivalence with checking every subscription', () =
     for (let i = 0; i < 200; i++) {
       const a = makeAlert(i, world, rng);
       const got = index.match(a);
+      expect(index.matchSubscriptions(a)).toEqual(got.map((m) => m.subscription));
       watched += got.filter((m) => m.matchedBy.some((w) => w.startsWith('watch:'))).length;
       expect(got.map((m) => ({ id: m.subscription.id, severity: m.severity, why: [...m.matchedBy].sort() }))).toEqual(
         naiveMatch(subs, a).map((m) => ({ ...m, why: [...m.why].sort() })),

@@ -34,6 +34,12 @@ export interface RoutingIndex {
   readonly size: number;
   /** The subscriptions the alert should be delivered to, in the order they were given to {@link buildRoutingIndex}. */
   match(alert: Alert, opts?: MatchOptions): RouteMatch[];
+  /**
+   * The same subscriptions as {@link match}, without building the reasons: what routing needs per
+   * alert. With thousands of matches, a result object per match is the garbage that puts
+   * scavenges into the tail; reasons are built at delivery time by {@link explainMatch}.
+   */
+  matchSubscriptions(alert: Alert): Subscription[];
   /** How many subscriptions a match examines for the alert: a measure of how much the index prunes. */
   countCandidates(alert: Alert): number;
 }
@@ -318,18 +324,27 @@ export function buildRoutingIndex(subscriptions: readonly Subscription[]): Routi
     return false;
   }
 
-  function evaluate(i: number, v: AlertView, includePaused: boolean): RouteMatch | null {
+  /** Whether subscription i gets the alert; every dimension is checked, no reason is built. */
+  function accepts(i: number, v: AlertView, includePaused: boolean): boolean {
     const flag = flags[i]!;
-    if ((flag & PAUSED) !== 0 && !includePaused) return null;
+    if ((flag & PAUSED) !== 0 && !includePaused) return false;
     const hit = hitGen[i] === gen;
     const rank = hit ? Math.min(MAX_RANK, v.rank + 1) : v.rank;
-    if (rank < minRank[i]!) return null;
+    if (rank < minRank[i]!) return false;
+    if ((flag & HAS_TOPICS) !== 0 && (topicMask[i]! & v.topicMask) === 0) return false;
+    if ((flag & HAS_JURISDICTIONS) !== 0 && !jurisdictionMatches(i, v)) return false;
+    if ((flag & HAS_FEEDS) !== 0 && !intersects(feedSets[i]!, v.feeds.keys)) return false;
+    if ((flag & HAS_ENTITIES) !== 0 && !hit && !intersects(entitySets[i]!, v.entities.keys)) return false;
+    return true;
+  }
+
+  function evaluate(i: number, v: AlertView, includePaused: boolean): RouteMatch | null {
     // Every dimension is checked before any reason is built: most rejected candidates fail cheaply.
-    if ((flag & HAS_TOPICS) !== 0 && (topicMask[i]! & v.topicMask) === 0) return null;
-    if ((flag & HAS_JURISDICTIONS) !== 0 && !jurisdictionMatches(i, v)) return null;
-    if ((flag & HAS_FEEDS) !== 0 && !intersects(feedSets[i]!, v.feeds.keys)) return null;
+    if (!accepts(i, v, includePaused)) return null;
+    const flag = flags[i]!;
+    const hit = hitGen[i] === gen;
+    const rank = hit ? Math.min(MAX_RANK, v.rank + 1) : v.rank;
     const entityHit = (flag & HAS_ENTITIES) !== 0 && intersects(entitySets[i]!, v.entities.keys);
-    if ((flag & HAS_ENTITIES) !== 0 && !entityHit && !hit) return null;
 
     const severity = SEVERITIES[rank]!;
     // Reasons from topics and jurisdictions alone depend only on which of the alert's values hit, so
@@ -405,6 +420,18 @@ export function buildRoutingIndex(subscriptions: readonly Subscription[]): Routi
       for (let k = 0; k < order.length; k++) {
         const m = evaluate(order[k]!, v, includePaused);
         if (m) out[found++] = m;
+      }
+      out.length = found;
+      return out;
+    },
+    matchSubscriptions(alert) {
+      const v = view(alert);
+      const order = ordered(collect(v));
+      const out: Subscription[] = new Array(order.length);
+      let found = 0;
+      for (let k = 0; k < order.length; k++) {
+        const i = order[k]!;
+        if (accepts(i, v, false)) out[found++] = subs[i]!;
       }
       out.length = found;
       return out;
