@@ -292,6 +292,7 @@ export class World {
   /** What reached each webhook subscription, against what the classifier's rules flag. */
   async measure(items: ChaosItem[]): Promise<Measure> {
     const flagged = items.filter((i) => i.isFlagged);
+    const mine = new Set(items.map((i) => i.url));
     let storyOf: Map<string, string> | undefined;
     let delivered = 0;
     let retries = 0;
@@ -301,9 +302,14 @@ export class World {
       const stories = new Set<string>();
       const created = new Map<string, Set<string>>();
       const ids = new Set<string>();
+      let requests = 0;
       for (const r of hook.received) {
-        ids.add(r.id);
         const data = r.payload.data as { storyId?: string; url?: string; sources?: Array<{ url?: string }> };
+        // Receivers outlive scenarios: count retries only for this scenario's stories.
+        if (data.sources?.some((s) => s.url !== undefined && mine.has(s.url))) {
+          ids.add(r.id);
+          requests++;
+        }
         if (data.storyId) stories.add(data.storyId);
         if (data.url) urls.add(data.url);
         for (const s of data.sources ?? []) if (s.url) urls.add(s.url);
@@ -311,7 +317,7 @@ export class World {
           created.set(data.storyId, (created.get(data.storyId) ?? new Set()).add(r.id));
         }
       }
-      retries += hook.received.length - ids.size;
+      retries += requests - ids.size;
       for (const set of created.values()) if (set.size > 1) duplicateStories++;
       for (const item of flagged) {
         if (urls.has(item.url)) {
@@ -337,7 +343,7 @@ export class World {
   }
 
   /** Item URL → story id, from the alerts the classifier stored. */
-  private async storiesByUrl(): Promise<Map<string, string>> {
+  async storiesByUrl(): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     let cursor = '0';
     const keys: string[] = [];
@@ -375,6 +381,35 @@ export class World {
     const out: Record<string, Record<string, number>> = {};
     for (const q of this.queues) out[q.name] = await q.getJobCounts('active', 'waiting', 'delayed', 'failed');
     return out;
+  }
+
+  /** Failed jobs per queue with their distinct reasons: what a loss turned into. */
+  async failedSummary(): Promise<string> {
+    const parts: string[] = [];
+    for (const q of this.queues) {
+      const failed = await q.getFailed(0, 200);
+      if (failed.length === 0) continue;
+      const reasons = [...new Set(failed.map((j) => j.failedReason.slice(0, 80)))].slice(0, 3);
+      parts.push(`${q.name} ${failed.length} failed (${reasons.join(' | ')})`);
+    }
+    const counts = await this.counts();
+    const stuck = Object.entries(counts)
+      .map(([name, c]) => `${name} ${c.active ?? 0}/${c.waiting ?? 0}/${c.delayed ?? 0}`)
+      .join(', ');
+    return `${parts.length ? parts.join('; ') : 'no failed jobs'}; active/waiting/delayed ${stuck}`;
+  }
+
+  /**
+   * Moves every delayed job (backoff retries, polls re-queued behind a feed lock) to waiting: the
+   * time the retry schedule would take (its second step is 5 minutes) without waiting it out.
+   */
+  async promoteDelayed(): Promise<number> {
+    let promoted = 0;
+    for (const q of this.queues) {
+      promoted += await q.getDelayedCount();
+      await q.promoteJobs();
+    }
+    return promoted;
   }
 
   async close(): Promise<void> {
