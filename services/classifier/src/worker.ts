@@ -1,6 +1,6 @@
 import { type AlertJob, ItemJobSchema, QUEUES } from '@regwatch/contracts';
 import type { Logger } from '@regwatch/logger';
-import { createQueue, startWorker } from '@regwatch/queue';
+import { createQueue, duplicateRedis, startWorker } from '@regwatch/queue';
 import type { Engine } from '@regwatch/rules';
 import { AlertStore } from '@regwatch/store';
 import type { Redis } from 'ioredis';
@@ -19,8 +19,14 @@ export interface ClassifierDeps {
 /** Thin BullMQ wiring around `classifyItem`: items queue in, alerts queue out. */
 export function startClassifier(deps: ClassifierDeps): { close(): Promise<void> } {
   const alertsQueue = createQueue(QUEUES.alerts, { connection: deps.connection, prefix: deps.prefix });
-  const store = new AlertStore(deps.connection, { prefix: deps.prefix });
-  const stories = new StoryIndex(deps.connection, { prefix: deps.prefix });
+  // regwatch's own state (alert store, story stream) on its own auto-pipelined connection, as in the
+  // notifier: BullMQ defines its scripts on the connection it is given and ioredis copies them onto
+  // every multi()/pipeline() made from it, and the commands of concurrent jobs issued in one tick
+  // go out as one socket write instead of one each.
+  const state = duplicateRedis(deps.connection, { enableAutoPipelining: true });
+  state.on('error', (err) => deps.log.warn({ err: err.message }, 'redis connection error'));
+  const store = new AlertStore(state, { prefix: deps.prefix });
+  const stories = new StoryIndex(state, { prefix: deps.prefix });
   const worker = startWorker(
     {
       queue: QUEUES.items,
@@ -46,6 +52,7 @@ export function startClassifier(deps: ClassifierDeps): { close(): Promise<void> 
     close: async () => {
       await worker.close();
       await alertsQueue.close();
+      await state.quit();
     },
   };
 }

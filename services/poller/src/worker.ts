@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type FeedItem, type FeedSource, type ItemJob, type PollJob, PollJobSchema, QUEUES } from '@regwatch/contracts';
 import type { Logger } from '@regwatch/logger';
 import type { AddressPolicy } from '@regwatch/outbound';
-import { createQueue, startWorker, type WorkerHandle } from '@regwatch/queue';
+import { createQueue, duplicateRedis, startWorker, type WorkerHandle } from '@regwatch/queue';
 import { FeedStateStore } from '@regwatch/store';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -70,12 +70,18 @@ export function feedListHash(feeds: readonly FeedSource[]): string {
 export async function startPoller(deps: PollerDeps): Promise<PollerHandle> {
   const pollsQueue = createQueue(QUEUES.polls, { connection: deps.connection, prefix: deps.prefix });
   const itemsQueue = createQueue(QUEUES.items, { connection: deps.connection, prefix: deps.prefix });
-  const state = new FeedStateStore(deps.connection, deps.prefix);
-  const seen = new SeenStore(deps.connection, deps.prefix, {
+  // regwatch's own state (feed state, seen items, locks, host slots) on its own auto-pipelined
+  // connection: BullMQ defines its scripts on the connection it is given and ioredis copies them
+  // onto every multi() made from it, and the commands of concurrent polls issued in one tick go out
+  // as one socket write. BullMQ keeps its connection (auto-pipelining is not known safe for it).
+  const redis = duplicateRedis(deps.connection, { enableAutoPipelining: true });
+  redis.on('error', (err) => deps.log.warn({ err: err.message }, 'redis connection error'));
+  const state = new FeedStateStore(redis, deps.prefix);
+  const seen = new SeenStore(redis, deps.prefix, {
     retentionSeconds: (deps.seenRetentionDays ?? 90) * 24 * 3600,
   });
-  const lock = new FeedLock(deps.connection, deps.prefix);
-  const hosts = new HostLimiter(deps.connection, deps.prefix, {
+  const lock = new FeedLock(redis, deps.prefix);
+  const hosts = new HostLimiter(redis, deps.prefix, {
     ...(deps.perHostLimit !== undefined ? { limit: deps.perHostLimit } : {}),
     ...(deps.hostWaitMs !== undefined ? { maxWaitMs: deps.hostWaitMs } : {}),
   });
@@ -177,6 +183,7 @@ export async function startPoller(deps: PollerDeps): Promise<PollerHandle> {
       await worker.close();
       await pollsQueue.close();
       await itemsQueue.close();
+      await redis.quit();
     },
   };
 }

@@ -39,6 +39,35 @@ describe('StoryIndex (real Redis, two replicas)', () => {
     expect(await a.assign(copy)).toBe(first);
   });
 
+  it('joins a copy to a story first seen in the same batch, and writes every assignment', async () => {
+    const p = `${prefix}-b`;
+    const a = new StoryIndex(redis, { prefix: p });
+    const first = storyIdFor('Customs officers step up checks on GPU containers from Singapore', LEAD);
+    const copy = storyIdFor(
+      'Customs officers step up checks on GPU containers from Singapore',
+      `${LEAD} Officials declined to comment.`,
+    );
+    // Asked for in one tick: the second and third wait for the first batch and run as one.
+    const results = await Promise.all([a.assign(first), a.assign(copy), a.assign(first)]);
+    expect(results).toEqual([first, first, first]);
+    expect(await redis.xlen(`${bullPrefix(p)}:stories`)).toBe(3);
+    // Another replica learns the batch's assignments.
+    const b = new StoryIndex(redis, { prefix: p });
+    expect(await b.assign(copy)).toBe(first);
+    const keys = await redis.keys(`${bullPrefix(p)}*`);
+    if (keys.length > 0) await redis.del(...keys);
+  });
+
+  it('rejects every assignment of a batch when Redis fails, and keeps serving afterwards', async () => {
+    const broken = createRedis(process.env.REDIS_URL, 'worker');
+    await broken.quit();
+    const index = new StoryIndex(broken, { prefix: `${prefix}-x` });
+    const id = storyIdFor('Ministry sets new tariff on imported steel coils', 'The duty applies from March.');
+    const outcomes = await Promise.allSettled([index.assign(id), index.assign(id)]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    await expect(index.assign(id)).rejects.toThrow();
+  });
+
   it('keeps assignments consistent under concurrency within one replica', async () => {
     const index = new StoryIndex(redis, { prefix: `${prefix}-c` });
     const ids = Array.from({ length: 20 }, (_, i) =>
