@@ -9,7 +9,7 @@ import {
 } from '@regwatch/contracts';
 import type { Logger } from '@regwatch/logger';
 import type { AddressPolicy } from '@regwatch/outbound';
-import { bullPrefix, createQueue, isCluster, startWorker, stateKey } from '@regwatch/queue';
+import { bullPrefix, createQueue, duplicateRedis, isCluster, startWorker, stateKey } from '@regwatch/queue';
 import { AlertStore, DeadLetterStore, DeliveryLog } from '@regwatch/store';
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
@@ -97,7 +97,12 @@ async function unsubscribeKey(deps: NotifierDeps): Promise<string> {
 export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
   const { connection, prefix, log } = deps;
   const now = deps.now ?? (() => new Date());
-  const deliveriesQueue = createQueue(QUEUES.deliveries, { connection, prefix });
+  // The deliveries producer gets its own auto-pipelined connection: adds of concurrent routings issued
+  // in one tick go out as one socket write. Only producer commands run on it (never blocking or
+  // worker commands), and BullMQ's scripts stay off `state`, whose multi()/pipeline() would copy them.
+  const producer = duplicateRedis(connection, { enableAutoPipelining: true });
+  producer.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const deliveriesQueue = createQueue(QUEUES.deliveries, { connection: producer, prefix });
   // regwatch's own state gets its own connection: BullMQ defines its ~50 scripts on the connection it
   // is given, and ioredis copies every defined script onto each multi()/pipeline() made from it,
   // which made the delivery log's one transaction per attempt the costliest call of a delivery.
@@ -428,7 +433,7 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
       await deliveryWorker.close();
       await deliveriesQueue.close();
       mailer.close();
-      await state.quit();
+      await Promise.all([state.quit(), producer.quit()]);
     },
   };
 }
