@@ -103,6 +103,7 @@ async function sigterm(): Promise<void> {
     'SIGTERM under load',
     m,
     [
+      `${activeAtSignal} jobs active at SIGTERM`,
       `exits ${exits.map((e) => `${e.name} ${e.code} in ${(e.ms / 1000).toFixed(1)} s`).join(', ')}`,
       `active after: ${active}`,
     ],
