@@ -18,17 +18,15 @@ export interface ClassifierDeps {
 
 /** Thin BullMQ wiring around `classifyItem`: items queue in, alerts queue out. */
 export function startClassifier(deps: ClassifierDeps): { close(): Promise<void> } {
-  // The alerts producer gets its own auto-pipelined connection: adds of concurrent jobs issued in one
-  // tick go out as one socket write. Only adds run on it (no blocking or worker commands), and it
-  // is kept apart from `state` so BullMQ's scripts are not copied onto the alert store's multi().
-  const producer = duplicateRedis(deps.connection, { enableAutoPipelining: true });
+  // The alerts producer gets its own connection, kept apart from `state` so BullMQ's scripts are not
+  // copied onto the alert store's multi(). Without auto-pipelining: see the poller's worker.ts.
+  const producer = duplicateRedis(deps.connection, {});
   producer.on('error', (err) => deps.log.warn({ err: err.message }, 'redis connection error'));
   const alertsQueue = createQueue(QUEUES.alerts, { connection: producer, prefix: deps.prefix });
-  // regwatch's own state (alert store, story stream) on its own auto-pipelined connection, as in the
-  // notifier: BullMQ defines its scripts on the connection it is given and ioredis copies them onto
-  // every multi()/pipeline() made from it, and the commands of concurrent jobs issued in one tick
-  // go out as one socket write instead of one each.
-  const state = duplicateRedis(deps.connection, { enableAutoPipelining: true });
+  // regwatch's own state (alert store, story stream) on its own connection, as in the notifier:
+  // BullMQ defines its scripts on the connection it is given and ioredis copies them onto every
+  // multi()/pipeline() made from it.
+  const state = duplicateRedis(deps.connection, {});
   state.on('error', (err) => deps.log.warn({ err: err.message }, 'redis connection error'));
   const store = new AlertStore(state, { prefix: deps.prefix });
   const stories = new StoryIndex(state, { prefix: deps.prefix });

@@ -9,10 +9,10 @@ import {
 } from '@regwatch/contracts';
 import type { Logger } from '@regwatch/logger';
 import type { AddressPolicy } from '@regwatch/outbound';
-import { bullPrefix, createQueue, duplicateRedis, isCluster, startWorker, stateKey } from '@regwatch/queue';
+import { bullPrefix, createQueue, duplicateRedis, startWorker, stateKey } from '@regwatch/queue';
 import { AlertStore, DeadLetterStore, DeliveryLog } from '@regwatch/store';
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
-import type { Cluster, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { getAttemptInfo } from './delivery/attempt-info.js';
 import { createMailer, sendEmail } from './delivery/email.js';
 import {
@@ -97,20 +97,17 @@ async function unsubscribeKey(deps: NotifierDeps): Promise<string> {
 export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
   const { connection, prefix, log } = deps;
   const now = deps.now ?? (() => new Date());
-  // The deliveries producer gets its own auto-pipelined connection: adds of concurrent routings issued
-  // in one tick go out as one socket write. Only producer commands run on it (never blocking or
-  // worker commands), and BullMQ's scripts stay off `state`, whose multi()/pipeline() would copy them.
-  const producer = duplicateRedis(connection, { enableAutoPipelining: true });
+  // The deliveries producer gets its own connection, so BullMQ's scripts stay off `state`, whose
+  // multi()/pipeline() would copy them.
+  const producer = duplicateRedis(connection, {});
   producer.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const deliveriesQueue = createQueue(QUEUES.deliveries, { connection: producer, prefix });
   // regwatch's own state gets its own connection: BullMQ defines its ~50 scripts on the connection it
   // is given, and ioredis copies every defined script onto each multi()/pipeline() made from it,
   // which made the delivery log's one transaction per attempt the costliest call of a delivery.
-  // Auto-pipelining sends the commands of concurrent deliveries issued in one tick as one write
-  // (a socket write per command was the largest cost left); order on the connection is kept.
-  const state = isCluster(connection)
-    ? ((connection as unknown as Cluster).duplicate([], { enableAutoPipelining: true }) as unknown as Redis)
-    : connection.duplicate({ enableAutoPipelining: true });
+  // ioredis auto-pipelining is off on purpose: it crashed a poller in the chaos suite
+  // (`results[i] is not iterable`, redis/ioredis#1931) and breaks EVALSHA on a Redis Cluster (redis/ioredis#2109).
+  const state = duplicateRedis(connection, {});
   state.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const alerts = new AlertStore(state, { prefix });
   const deliveryLog = new DeliveryLog(state, prefix);

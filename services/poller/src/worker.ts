@@ -70,11 +70,11 @@ export function feedListHash(feeds: readonly FeedSource[]): string {
 export async function startPoller(deps: PollerDeps): Promise<PollerHandle> {
   const pollsQueue = createQueue(QUEUES.polls, { connection: deps.connection, prefix: deps.prefix });
   const itemsQueue = createQueue(QUEUES.items, { connection: deps.connection, prefix: deps.prefix });
-  // regwatch's own state (feed state, seen items, locks, host slots) on its own auto-pipelined
-  // connection: BullMQ defines its scripts on the connection it is given and ioredis copies them
-  // onto every multi() made from it, and the commands of concurrent polls issued in one tick go out
-  // as one socket write. BullMQ keeps its connection (auto-pipelining is not known safe for it).
-  const redis = duplicateRedis(deps.connection, { enableAutoPipelining: true });
+  // regwatch's own state (feed state, seen items, locks, host slots) on its own connection: BullMQ
+  // defines its scripts on the connection it is given and ioredis copies them onto every multi()
+  // made from it. ioredis
+  // auto-pipelining is off on purpose: it crashed a poller in the chaos suite (`results[i] is not iterable`, redis/ioredis#1931) and breaks EVALSHA on a Redis Cluster (redis/ioredis#2109).
+  const redis = duplicateRedis(deps.connection, {});
   redis.on('error', (err) => deps.log.warn({ err: err.message }, 'redis connection error'));
   const state = new FeedStateStore(redis, deps.prefix);
   const seen = new SeenStore(redis, deps.prefix, {
