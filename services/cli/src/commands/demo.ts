@@ -80,7 +80,8 @@ export async function demo(args: string[], io: CommandIo): Promise<number> {
     ],
   });
   const config: Config = { env, file };
-  const log = createLogger({ level: env.LOG_LEVEL, format: env.LOG_FORMAT, name: 'regwatch-demo' });
+  // No base name: each service's child logger sets `svc`, as the separate services do.
+  const log = createLogger({ level: env.LOG_LEVEL, format: env.LOG_FORMAT });
   const started = Date.now();
   const app = await runAll({
     config,

@@ -20,7 +20,8 @@ export async function start(_args: string[], io: CommandIo): Promise<number> {
     }
     throw err;
   }
-  const log = createLogger({ level: config.env.LOG_LEVEL, format: config.env.LOG_FORMAT, name: 'regwatch' });
+  // No base name: each service's child logger sets `svc`, as the separate services do.
+  const log = createLogger({ level: config.env.LOG_LEVEL, format: config.env.LOG_FORMAT });
   const dataDir = resolve(config.env.REGWATCH_DATA_DIR);
   const outboxDir = resolve(config.env.REGWATCH_OUTBOX_DIR ?? `${dataDir}/outbox`);
   let redis: Awaited<ReturnType<typeof ensureRedis>>;
