@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Alert, AlertSchema, type Subscription } from '@regwatch/contracts';
-import { channelKey, DELIVERY_BACKOFF_MS, deliveryIdFor, NotifierDeliveryJobSchema } from '@regwatch/notifier';
+import { channelKey, deliveryIdFor, deliveryJobOptions, NotifierDeliveryJobSchema } from '@regwatch/notifier';
 import type { AlertStore } from '@regwatch/store';
 import type { Queue } from 'bullmq';
 
@@ -64,12 +64,8 @@ export async function sendTestAlert(
       subscriptionId: subscription.id,
       channelKey: key,
     });
-    // The notifier's delivery job options (notify/admin.ts deliveryJobOptions, not exported yet).
-    await deps.deliveries.add('deliver', job, {
-      jobId: deliveryId,
-      attempts: DELIVERY_BACKOFF_MS.length + 1,
-      backoff: { type: 'custom' },
-    });
+    // The notifier's own job options, so a test send retries on the real delivery schedule.
+    await deps.deliveries.add('deliver', job, deliveryJobOptions(deliveryId));
     deliveries.push({ deliveryId, channel: channel.type, channelKey: key });
   }
   return { alertId: alert.id, storyId: alert.storyId, deliveries };
