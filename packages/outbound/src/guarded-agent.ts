@@ -88,8 +88,15 @@ function guardSocket(socket: Socket, guard: SocketGuard | undefined, secure: boo
   // the request bytes buffered while connecting must not go out to a refused address.
   socket.prependOnceListener('connect', () => {
     const ip = socket.remoteAddress;
-    if (ip === undefined || !guard.policy.isAllowed(ip)) {
-      socket.destroy(blockedAddressError(ip ?? 'an unknown address', guard.host, guard.policy));
+    if (ip === undefined) {
+      // The peer reset the connection before we could read its address (a receiver going down
+      // does this). Nothing is sent either way; it is a failed connect, worth retrying, not a
+      // refused address — calling it refused dead-lettered deliveries in the chaos suite.
+      socket.destroy(
+        createOutboundError('OUTBOUND_CONNECT', `connection to ${guard.host} closed before it was established`),
+      );
+    } else if (!guard.policy.isAllowed(ip)) {
+      socket.destroy(blockedAddressError(ip, guard.host, guard.policy));
     }
   });
 }
