@@ -1,6 +1,7 @@
 import { toAlert } from '@regwatch/classifier';
 import type { Alert, ClassifyInput, FeedItem } from '@regwatch/contracts';
 import { type Engine, parseStoryId, StoryClusterer } from '@regwatch/rules';
+import { seededRng } from '../helpers/random.js';
 
 /**
  * Export-control headlines with enough varying words that each one is its own story: the
@@ -62,18 +63,6 @@ const REASONS = [
 ];
 const PORTS = ['Shenzhen', 'Rotterdam', 'Hong Kong', 'Singapore', 'Busan', 'Dubai', 'Hamburg', 'Los Angeles'];
 const GOODS = ['GPUs', 'processors', 'memory chips', 'server boards', 'network switches', 'FPGA modules'];
-
-/** A seeded PRNG (mulberry32), so a run's stories can be reproduced. */
-export function seededRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function createStoryWriter(seed = 1) {
   const rng = seededRng(seed);

@@ -17,24 +17,13 @@ import {
   startWebhookReceiver,
   type WebhookReceiver,
 } from '../helpers/index.js';
+import { seededRng } from '../helpers/random.js';
 import { type Forwarder, freePort, isAlive, type Proc, type ServiceName, spawnLogged, stop } from './procs.js';
 
 export const FEED_COUNT = 40;
 export const PREFIX = 'chaos';
 const WORKERS = ['poller', 'classifier', 'notifier'] as const;
 export type WorkerName = (typeof WORKERS)[number];
-
-/** mulberry32: a seeded PRNG, so a failing run can be replayed with the same stories. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface ChaosItem {
   feedId: string;
@@ -153,7 +142,7 @@ export class World {
   private readonly engine = createRulesHolder().engine;
   private readonly docs = new Map<string, ChaosItem[]>();
   private pollSeq = 0;
-  readonly random = seededRandom(0xc4a05);
+  readonly random = seededRng(0xc4a05);
 
   constructor(
     redisPort: number,
