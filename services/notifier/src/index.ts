@@ -26,7 +26,7 @@ export {
   replayDeadLetter,
 } from './notify/admin.js';
 export { type ChannelHealth, ChannelHealthStore } from './notify/channel-health.js';
-export { contactsOf, type DeliverDeps, deliver } from './notify/deliver.js';
+export { alertJobFor, contactsOf, type DeliverDeps, deliver } from './notify/deliver.js';
 export { type NotifierDeliveryJob, NotifierDeliveryJobSchema } from './notify/jobs.js';
 export { channelKey, deliveryIdFor, digestDeliveryIdFor, updateDeliveryIdFor } from './notify/keys.js';
 export { type RouteAlertDeps, routeAlert } from './notify/route-alert.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Alert, AlertSchema, type Subscription } from '@regwatch/contracts';
-import { channelKey, deliveryIdFor, deliveryJobOptions, NotifierDeliveryJobSchema } from '@regwatch/notifier';
+import { alertJobFor, channelKey, deliveryJobOptions } from '@regwatch/notifier';
 import type { AlertStore } from '@regwatch/store';
 import type { Queue } from 'bullmq';
 
@@ -54,17 +54,9 @@ export async function sendTestAlert(
   const deliveries: TestSend['deliveries'] = [];
   for (const channel of subscription.channels) {
     const key = channelKey(channel);
-    const deliveryId = deliveryIdFor(alert.storyId, subscription.id, key);
-    const job = NotifierDeliveryJobSchema.parse({
-      v: 1,
-      kind: 'alert',
-      deliveryId,
-      alertId: alert.id,
-      storyId: alert.storyId,
-      subscriptionId: subscription.id,
-      channelKey: key,
-    });
-    // The notifier's own job options, so a test send retries on the real delivery schedule.
+    // The notifier's own job and options, so a test send is delivered and retried like any alert.
+    const job = alertJobFor(alert, subscription.id, key);
+    const { deliveryId } = job;
     await deps.deliveries.add('deliver', job, deliveryJobOptions(deliveryId));
     deliveries.push({ deliveryId, channel: channel.type, channelKey: key });
   }

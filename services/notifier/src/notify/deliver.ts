@@ -7,7 +7,7 @@ import { renderChannelDisabledEmail } from '../render/channel-disabled-email.js'
 import { renderDigestEmail } from '../render/digest-email.js';
 import type { RenderedEmail, StoryMatch } from '../render/email-parts.js';
 import type { NotifierDeliveryJob } from './jobs.js';
-import { channelKey, updateDeliveryIdFor } from './keys.js';
+import { channelKey, deliveryIdFor, updateDeliveryIdFor } from './keys.js';
 
 /** Why a subscription matched: shown in the email and sent as the webhook's `why`. */
 export interface Explanation {
@@ -84,6 +84,26 @@ const NOT_THE_ENDPOINT = new Set(['WEBHOOK_BAD_ID', 'WEBHOOK_NO_SECRET', 'WEBHOO
 /** Whether a failed send counts against the endpoint's health. */
 export function countsAgainstEndpoint(err: unknown): boolean {
   return !(err instanceof RegwatchError && NOT_THE_ENDPOINT.has(err.code));
+}
+
+/**
+ * The first delivery of a story to one channel of one subscription. Its id, and so the BullMQ job
+ * id and the `webhook-id`, depends only on (story, subscription, channel): queueing it twice is a no-op.
+ */
+export function alertJobFor(
+  alert: Pick<Alert, 'id' | 'storyId'>,
+  subscriptionId: string,
+  channelKey: string,
+): NotifierDeliveryJob {
+  return {
+    v: 1,
+    kind: 'alert',
+    deliveryId: deliveryIdFor(alert.storyId, subscriptionId, channelKey),
+    alertId: alert.id,
+    storyId: alert.storyId,
+    subscriptionId,
+    channelKey,
+  };
 }
 
 /**

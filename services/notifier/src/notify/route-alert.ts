@@ -1,5 +1,5 @@
 import type { Alert, Subscription } from '@regwatch/contracts';
-import { updateJobFor } from './deliver.js';
+import { alertJobFor, updateJobFor } from './deliver.js';
 import type { NotifierDeliveryJob } from './jobs.js';
 import { channelKey, deliveryIdFor, digestMarkFor } from './keys.js';
 
@@ -84,15 +84,7 @@ export async function routeAlert(alert: Alert, deps: RouteAlertDeps): Promise<Ro
         }
         continue;
       }
-      await deps.enqueue({
-        v: 1,
-        kind: 'alert',
-        deliveryId,
-        alertId: alert.id,
-        storyId: alert.storyId,
-        subscriptionId: subscription.id,
-        channelKey: key,
-      });
+      await deps.enqueue(alertJobFor(alert, subscription.id, key));
       await deps.markQueued(deliveryId);
       outcome.queued++;
     }
