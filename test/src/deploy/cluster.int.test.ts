@@ -22,38 +22,17 @@ import { createRulesHolder } from '@regwatch/rules';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CUSTOMS_STORY,
   deletePrefix,
   type FeedServer,
+  GPU_REVIEW,
+  renderRss,
   startFeedServer,
   startWebhookReceiver,
   testPrefix,
   type WebhookReceiver,
 } from '../helpers/index.js';
 import { clusterUnavailableReason, type LocalCluster, startLocalCluster } from './redis-cluster.js';
-
-const STORY = {
-  title: 'Chinese customs now inspect every semiconductor shipment to stop NVIDIA H20 imports',
-  summary:
-    'Customs officers at Chinese ports check all incoming chip shipments for NVIDIA H20 and RTX 6000D accelerators; Tencent, ByteDance and Alibaba were told to cancel their orders.',
-  link: '/2026/11/china-customs-chip-inspections',
-};
-const REVIEW = {
-  title: 'Tested: the GeForce RTX 5080 Super is the fastest card under $1,000',
-  summary:
-    'In our benchmarks the new NVIDIA graphics card beats last year’s model by 18% at 4K, and it runs quieter too.',
-  link: '/2026/11/rtx-5080-super-review',
-};
-
-function rss(base: string, items: Array<typeof STORY>): string {
-  const entries = items
-    .map(
-      (i, n) => `<item><title>${i.title}</title><link>${base}${i.link}</link>
-<guid isPermaLink="false">cluster-${n}</guid><pubDate>Sat, 28 Nov 2026 0${n}:00:00 GMT</pubDate>
-<description>${i.summary}</description></item>`,
-    )
-    .join('\n');
-  return `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Cluster wire</title><link>${base}/</link>${entries}</channel></rss>`;
-}
 
 const unavailable = clusterUnavailableReason();
 if (unavailable) console.warn(unavailable);
@@ -76,7 +55,7 @@ describe.skipIf(unavailable !== undefined)('pipeline on a real Redis Cluster (3 
     await waitForRedis(producer, 10_000);
     feeds = await startFeedServer();
     hooks = await startWebhookReceiver(secret);
-    feeds.set('/wire.xml', rss(feeds.url, [STORY, REVIEW]));
+    feeds.set('/wire.xml', renderRss('cluster', feeds.url, [CUSTOMS_STORY, GPU_REVIEW]));
     const subscriptions: Subscription[] = [
       {
         id: 'chips-team',
@@ -134,7 +113,7 @@ describe.skipIf(unavailable !== undefined)('pipeline on a real Redis Cluster (3 
     expect(isCluster(redis)).toBe(true);
     const [hook] = await hooks.waitFor(1, 20_000);
     expect(hook!.payload.type).toBe('alert.created');
-    expect(hook!.payload.data.title).toBe(STORY.title);
+    expect(hook!.payload.data.title).toBe(CUSTOMS_STORY.title);
     expect(hooks.rejected).toBe(0);
 
     const items = createQueue(QUEUES.items, { connection: redis, prefix });

@@ -10,6 +10,7 @@ import { stringify } from 'yaml';
 import {
   deletePrefix,
   type FeedServer,
+  renderRss,
   startFeedServer,
   startWebhookReceiver,
   TEST_REDIS_URL,
@@ -68,17 +69,6 @@ const FEEDS: Record<string, Array<typeof REVIEW>> = {
   'scale-c': [STORIES[4]!, REVIEW],
 };
 
-function rss(feedId: string, base: string, stories: Array<typeof REVIEW>): string {
-  const items = stories
-    .map(
-      (s, i) => `<item><title>${s.title}</title><link>${base}/news/${s.slug}</link>
-<guid isPermaLink="false">${feedId}-${s.slug}</guid><pubDate>${new Date(Date.now() - i * 3_600_000).toUTCString()}</pubDate>
-<description>${s.summary}</description></item>`,
-    )
-    .join('\n');
-  return `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>${feedId}</title><link>${base}/</link>${items}</channel></rss>`;
-}
-
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -117,7 +107,7 @@ describe.skipIf(missing.length > 0)('two pollers, two classifiers, two notifiers
   beforeAll(async () => {
     feeds = await startFeedServer();
     hooks = await Promise.all(secrets.map((s) => startWebhookReceiver(s)));
-    for (const [id, stories] of Object.entries(FEEDS)) feeds.set(`/${id}.xml`, rss(id, feeds.url, stories));
+    for (const [id, stories] of Object.entries(FEEDS)) feeds.set(`/${id}.xml`, renderRss(id, feeds.url, stories));
     const config = {
       // A day apart: the only fetch in the test window is the first poll of a newly seen feed.
       feeds: Object.keys(FEEDS).map((id) => ({ id, url: `${feeds.url}/${id}.xml`, intervalSeconds: 86_400 })),

@@ -10,8 +10,11 @@ import { createRulesHolder } from '@regwatch/rules';
 import { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CUSTOMS_STORY,
   deletePrefix,
   type FeedServer,
+  GPU_REVIEW,
+  renderRss,
   type SmtpSink,
   startFeedServer,
   startSmtpSink,
@@ -20,30 +23,6 @@ import {
   testRedis,
   type WebhookReceiver,
 } from '../helpers/index.js';
-
-const STORY = {
-  title: 'Chinese customs now inspect every semiconductor shipment to stop NVIDIA H20 imports',
-  summary:
-    'Customs officers at Chinese ports check all incoming chip shipments for NVIDIA H20 and RTX 6000D accelerators; Tencent, ByteDance and Alibaba were told to cancel their orders.',
-  link: '/2026/11/china-customs-chip-inspections?utm_source=rss&utm_medium=feed',
-};
-const REVIEW = {
-  title: 'Tested: the GeForce RTX 5080 Super is the fastest card under $1,000',
-  summary:
-    'In our benchmarks the new NVIDIA graphics card beats last year’s model by 18% at 4K, and it runs quieter too.',
-  link: '/2026/11/rtx-5080-super-review',
-};
-
-function rss(base: string, items: Array<typeof STORY>): string {
-  const entries = items
-    .map(
-      (i, n) => `<item><title>${i.title}</title><link>${base}${i.link.replace(/&/g, '&amp;')}</link>
-<guid isPermaLink="false">e2e-${n}</guid><pubDate>Sat, 28 Nov 2026 0${n}:00:00 GMT</pubDate>
-<description>&lt;p&gt;${i.summary}&lt;/p&gt;</description></item>`,
-    )
-    .join('\n');
-  return `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>E2E wire</title><link>${base}/</link>${entries}</channel></rss>`;
-}
 
 describe('pipeline end to end (real Redis, SMTP and webhook receiver)', () => {
   const prefix = testPrefix();
@@ -59,7 +38,7 @@ describe('pipeline end to end (real Redis, SMTP and webhook receiver)', () => {
     feeds = await startFeedServer();
     hooks = await startWebhookReceiver(secret);
     smtp = await startSmtpSink();
-    feeds.set('/wire.xml', rss(feeds.url, [STORY, REVIEW]));
+    feeds.set('/wire.xml', renderRss('e2e', feeds.url, [CUSTOMS_STORY, GPU_REVIEW]));
     const subscriptions: Subscription[] = [
       {
         id: 'chips-team',
@@ -117,7 +96,7 @@ describe('pipeline end to end (real Redis, SMTP and webhook receiver)', () => {
     const canonical = `${feeds.url}/2026/11/china-customs-chip-inspections`;
 
     expect(hook!.payload.type).toBe('alert.created');
-    expect(hook!.payload.data.title).toBe(STORY.title);
+    expect(hook!.payload.data.title).toBe(CUSTOMS_STORY.title);
     expect(hook!.payload.data.url).toBe(canonical);
     expect(hook!.payload.data).toMatchObject({
       topics: expect.arrayContaining(['customs_enforcement']),
@@ -159,7 +138,7 @@ describe('pipeline end to end (real Redis, SMTP and webhook receiver)', () => {
     const polls = createQueue(QUEUES.polls, { connection: redis, prefix });
     try {
       // A changed ETag forces a full parse: the items are the same, so none is new.
-      feeds.set('/wire.xml', rss(feeds.url, [STORY, REVIEW]));
+      feeds.set('/wire.xml', renderRss('e2e', feeds.url, [CUSTOMS_STORY, GPU_REVIEW]));
       const job = await polls.add('poll', { v: 1, feedId: 'wire' });
       const outcome = await job.waitUntilFinished(events, 10_000);
       expect(outcome).toMatchObject({ status: 'ok', items: 2, newItems: 0 });
