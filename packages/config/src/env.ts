@@ -23,6 +23,40 @@ function port(defaultValue: number) {
   );
 }
 
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * A comma-separated list of durations (`5s,5m,30m,2h,5h,10h`): the waits between delivery
+ * attempts. Each step is 1 s to 7 d, at most 20 steps; the error names the bad step.
+ */
+function retrySchedule(defaultValue: string) {
+  return z.preprocess(
+    (v) => (v === '' || v === undefined ? defaultValue : v),
+    z.string().transform((text, ctx) => {
+      const steps = text.split(',').map((x) => x.trim());
+      const out: number[] = [];
+      if (steps.length > 20) {
+        ctx.addIssue({ code: 'custom', message: `has ${steps.length} steps; at most 20` });
+        return z.NEVER;
+      }
+      for (const [i, step] of steps.entries()) {
+        const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(step);
+        const ms = m ? Math.round(Number(m[1]) * DURATION_UNITS_MS[m[2]!]!) : Number.NaN;
+        if (!m) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `step ${i + 1} "${step}" is not a duration like 5s, 5m, 2h or 1d (a number and ms|s|m|h|d)`,
+          });
+        } else if (ms < 1_000 || ms > 7 * 86_400_000) {
+          ctx.addIssue({ code: 'custom', message: `step ${i + 1} "${step}" is out of range: 1s to 7d` });
+        }
+        out.push(ms);
+      }
+      return out;
+    }),
+  );
+}
+
 /** Every environment variable regwatch reads. `.env.example` documents each one. */
 export const EnvSchema = z.object({
   REDIS_URL: optionalString(),
@@ -83,5 +117,7 @@ export const EnvSchema = z.object({
     (v) => (v === '' || v === undefined ? undefined : v),
     z.coerce.number().int().min(1).max(3650).default(90),
   ),
+  /** Waits between a delivery's attempts (ms after parsing), jittered ±20 %; attempts = steps + 1. */
+  REGWATCH_RETRY_SCHEDULE: retrySchedule('5s,5m,30m,2h,5h,10h'),
 });
 export type Env = z.infer<typeof EnvSchema>;

@@ -101,4 +101,25 @@ describe('environment', () => {
     expect(problems.some((p) => p.startsWith('REGWATCH_ALLOW_EVICTION:'))).toBe(true);
     expect(problems.some((p) => p.startsWith('API_PORT:'))).toBe(true);
   });
+
+  it('parses the delivery retry schedule and names a bad step', () => {
+    expect(parseEnv({}).REGWATCH_RETRY_SCHEDULE).toEqual([
+      5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000,
+    ]);
+    expect(parseEnv({ REGWATCH_RETRY_SCHEDULE: '' }).REGWATCH_RETRY_SCHEDULE).toHaveLength(6);
+    expect(parseEnv({ REGWATCH_RETRY_SCHEDULE: '5s, 1.5m,2h,1d,1500ms' }).REGWATCH_RETRY_SCHEDULE).toEqual([
+      5_000, 90_000, 7_200_000, 86_400_000, 1_500,
+    ]);
+    expect(problemsOf(() => parseEnv({ REGWATCH_RETRY_SCHEDULE: '5s,5x,2h' }))).toEqual([
+      'REGWATCH_RETRY_SCHEDULE: step 2 "5x" is not a duration like 5s, 5m, 2h or 1d (a number and ms|s|m|h|d)',
+    ]);
+    expect(problemsOf(() => parseEnv({ REGWATCH_RETRY_SCHEDULE: '5s,,2h' }))[0]).toContain('step 2 ""');
+    expect(problemsOf(() => parseEnv({ REGWATCH_RETRY_SCHEDULE: '500ms,8d' }))).toEqual([
+      'REGWATCH_RETRY_SCHEDULE: step 1 "500ms" is out of range: 1s to 7d',
+      'REGWATCH_RETRY_SCHEDULE: step 2 "8d" is out of range: 1s to 7d',
+    ]);
+    expect(problemsOf(() => parseEnv({ REGWATCH_RETRY_SCHEDULE: Array(21).fill('5s').join(',') }))).toEqual([
+      'REGWATCH_RETRY_SCHEDULE: has 21 steps; at most 20',
+    ]);
+  });
 });

@@ -6,7 +6,13 @@ export {
   type EndpointLimits,
   endpointOf,
 } from './delivery/endpoint-limiter.js';
-export { DELIVERY_BACKOFF_MS, deliveryBackoffStrategy, nextDelayMs } from './delivery/retry.js';
+export {
+  DELIVERY_BACKOFF_MS,
+  deliveryBackoffStrategy,
+  nextDelayMs,
+  type RetrySchedule,
+  retryScheduleOf,
+} from './delivery/retry.js';
 export { signUnsubscribeToken, verifyUnsubscribeToken } from './delivery/unsubscribe-token.js';
 export { buildDigestEvent, buildWebhookEvent, sendWebhook } from './delivery/webhook.js';
 export {

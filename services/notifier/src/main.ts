@@ -24,6 +24,7 @@ const notifier = await startNotifier({
   email: { ...(env.SMTP_URL ? { smtpUrl: env.SMTP_URL } : { outboxDir }), from: env.SMTP_FROM },
   publicUrl: env.REGWATCH_PUBLIC_URL,
   disableAfterHours: env.REGWATCH_DISABLE_AFTER_HOURS,
+  retrySchedule: env.REGWATCH_RETRY_SCHEDULE,
   ...(env.REGWATCH_UNSUBSCRIBE_SECRET ? { unsubscribeSecret: env.REGWATCH_UNSUBSCRIBE_SECRET } : {}),
 });
 if (!env.SMTP_URL) runtime.log.info({ outboxDir }, 'SMTP_URL is not set: email is written to the outbox folder');

@@ -21,7 +21,7 @@ import {
   type EndpointLimits,
   endpointOf,
 } from './delivery/endpoint-limiter.js';
-import { deliveryBackoffStrategy } from './delivery/retry.js';
+import { retryScheduleOf } from './delivery/retry.js';
 import { signUnsubscribeToken } from './delivery/unsubscribe-token.js';
 import { sendWebhook } from './delivery/webhook.js';
 import { type CollectDigestOutcome, collectDigest } from './digest/collect-digest.js';
@@ -47,7 +47,9 @@ export interface NotifierDeps {
   publicUrl: string;
   /** HMAC key for unsubscribe links; without one, a random key is kept in Redis for all replicas. */
   unsubscribeSecret?: string;
-  /** Overrides the delivery retry schedule (tests); default 5 s, 5 min, 30 min, 2 h, 5 h, 10 h. */
+  /** The delivery retry schedule's steps in ms (`REGWATCH_RETRY_SCHEDULE`); default 5 s, 5 min, 30 min, 2 h, 5 h, 10 h. */
+  retrySchedule?: readonly number[];
+  /** Overrides the backoff computed from the schedule (tests). */
   deliveryBackoff?: (attemptsMade: number, type?: string, err?: Error) => number;
   concurrency?: { alerts?: number; deliveries?: number };
   /** Deadline of one webhook request. Default 10 s. */
@@ -120,6 +122,7 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
   const publicUrl = deps.publicUrl.replace(/\/+$/, '');
   const disableAfterHours = deps.disableAfterHours ?? 72;
   const disableAfterMs = disableAfterHours * 3600_000;
+  const retry = retryScheduleOf(deps.retrySchedule);
   const sendUpdates = deps.sendUpdates ?? true;
 
   // Subscriptions by id and the routing index, rebuilt when the getter returns a new array.
@@ -149,7 +152,7 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
   };
 
   const enqueue = async (job: NotifierDeliveryJob) => {
-    await deliveriesQueue.add(JOB_NAMES.deliver, job, deliveryJobOptions(job.deliveryId));
+    await deliveriesQueue.add(JOB_NAMES.deliver, job, deliveryJobOptions(job.deliveryId, retry.attempts));
   };
   const queuedKey = (id: string) => stateKey(prefix, 'queued', id);
 
@@ -368,7 +371,7 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
     connection,
     prefix: bullPrefix(prefix),
     concurrency: deps.concurrency?.deliveries ?? 32,
-    settings: { backoffStrategy: deps.deliveryBackoff ?? deliveryBackoffStrategy },
+    settings: { backoffStrategy: deps.deliveryBackoff ?? retry.backoffStrategy },
   });
   deliveryWorker.on('failed', (job, err) => {
     log.warn({ queue: QUEUES.deliveries, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed');
@@ -422,7 +425,8 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
       return result;
     },
     runDigest: (subscriptionId, windowEnd) => runDigest(subscriptionId, (windowEnd ?? now()).getTime()),
-    replayDeadLetter: (id) => replayDeadLetter({ connection: state, prefix, deliveries: deliveriesQueue }, id),
+    replayDeadLetter: (id) =>
+      replayDeadLetter({ connection: state, prefix, deliveries: deliveriesQueue, attempts: retry.attempts }, id),
     enableChannel: (subscriptionId, key) => enableChannel({ connection: state, prefix }, subscriptionId, key),
     close: async () => {
       if (timer) clearInterval(timer);

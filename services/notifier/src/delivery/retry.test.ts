@@ -1,6 +1,12 @@
 import { PermanentError, RateLimitedError, RetryableError } from '@regwatch/contracts';
 import { describe, expect, it } from 'vitest';
-import { DELIVERY_ATTEMPTS, DELIVERY_BACKOFF_MS, deliveryBackoffStrategy, nextDelayMs } from './retry.js';
+import {
+  DELIVERY_ATTEMPTS,
+  DELIVERY_BACKOFF_MS,
+  deliveryBackoffStrategy,
+  nextDelayMs,
+  retryScheduleOf,
+} from './retry.js';
 
 describe('delivery retry schedule', () => {
   it('is 5 s, 5 min, 30 min, 2 h, 5 h, 10 h: about 17.6 h in all, over 7 attempts', () => {
@@ -39,5 +45,26 @@ describe('delivery retry schedule', () => {
     const d = deliveryBackoffStrategy(2, 'regwatch-delivery', new RetryableError('WEBHOOK_SERVER_ERROR', '500'));
     expect(d).toBeGreaterThanOrEqual(240_000);
     expect(d).toBeLessThanOrEqual(360_000);
+  });
+
+  it('takes a configured schedule: its steps, attempts = steps + 1, Retry-After capped at its longest step', () => {
+    const fast = retryScheduleOf([5_000, 15_000, 30_000]);
+    expect(fast.attempts).toBe(4);
+    expect(fast.stepsMs).toEqual([5_000, 15_000, 30_000]);
+    expect(nextDelayMs(2, () => 0.5, undefined, fast.stepsMs)).toBe(15_000);
+    expect(nextDelayMs(9, () => 0, undefined, fast.stepsMs)).toBe(24_000);
+    expect(nextDelayMs(1, () => 0.5, 3_600_000, fast.stepsMs)).toBe(30_000);
+    for (let i = 0; i < 200; i++) {
+      const d = fast.backoffStrategy(2, 'custom', new RetryableError('WEBHOOK_CONNECT', 'refused'));
+      expect(d).toBeGreaterThanOrEqual(12_000);
+      expect(d).toBeLessThanOrEqual(18_000);
+    }
+    expect(fast.backoffStrategy(1, 'custom', new PermanentError('WEBHOOK_GONE', 'gone'))).toBe(-1);
+    expect(fast.backoffStrategy(1, 'custom', new RateLimitedError('WEBHOOK_RATE_LIMITED', 'slow', 20_000))).toBe(
+      20_000,
+    );
+    expect(retryScheduleOf().attempts).toBe(DELIVERY_ATTEMPTS);
+    expect(() => retryScheduleOf([])).toThrow(/1 or more positive steps/);
+    expect(() => retryScheduleOf([5_000, Number.NaN])).toThrow(/positive steps/);
   });
 });

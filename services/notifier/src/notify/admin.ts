@@ -13,11 +13,16 @@ export interface NotifierAdminDeps {
   prefix: string;
   /** The deliveries queue, when the caller already has one open; otherwise one is opened and closed. */
   deliveries?: Queue;
+  /** Attempts of a replayed delivery job (the configured retry schedule's); default the built-in schedule's. */
+  attempts?: number;
 }
 
-/** BullMQ options of every delivery job: the delivery retry schedule's attempts, the worker's custom backoff. */
-export function deliveryJobOptions(jobId: string) {
-  return { jobId, attempts: DELIVERY_ATTEMPTS, backoff: { type: 'custom' } } as const;
+/**
+ * BullMQ options of every delivery job: the delivery retry schedule's attempts, the worker's custom backoff.
+ * @param attempts `retryScheduleOf(REGWATCH_RETRY_SCHEDULE).attempts` where the schedule is configured; default the built-in schedule's.
+ */
+export function deliveryJobOptions(jobId: string, attempts: number = DELIVERY_ATTEMPTS) {
+  return { jobId, attempts, backoff: { type: 'custom' } } as const;
 }
 
 /**
@@ -37,7 +42,7 @@ export async function replayDeadLetter(deps: NotifierAdminDeps, id: string): Pro
   const jobId = `${job.deliveryId}-r${replay}`;
   const queue = deps.deliveries ?? createQueue(QUEUES.deliveries, { connection: deps.connection, prefix: deps.prefix });
   try {
-    await queue.add(JOB_NAMES.deliver, job, deliveryJobOptions(jobId));
+    await queue.add(JOB_NAMES.deliver, job, deliveryJobOptions(jobId, deps.attempts));
   } finally {
     if (!deps.deliveries) await queue.close();
   }
