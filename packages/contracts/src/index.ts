@@ -4,5 +4,6 @@ export * from './errors.js';
 export * from './feed.js';
 export * from './issues.js';
 export * from './jobs.js';
+export * from './source-health.js';
 export * from './subscription.js';
 export * from './taxonomy.js';

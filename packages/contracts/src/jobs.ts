@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AlertSchema } from './alert.js';
 import { FeedIdSchema, FeedItemSchema } from './feed.js';
+import { SourceIncidentSchema, SourceIncidentTransitionSchema } from './source-health.js';
 
 /**
  * Queue names. Never rename one in place: add the new queue, drain the old one, then remove it.
@@ -10,6 +11,8 @@ export const QUEUES = {
   items: 'items',
   alerts: 'alerts',
   deliveries: 'deliveries',
+  /** Source incidents (silent, empty, failing) on their way to the ops channel. */
+  ops: 'ops',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -34,10 +37,27 @@ export const DeliveryJobSchema = z.object({
 });
 export type DeliveryJob = z.infer<typeof DeliveryJobSchema>;
 
+/**
+ * A source incident opened or resolved, for the ops channel. The job id is
+ * `ops-<incident id>-<transition>`, so a transition is queued once however often it is observed.
+ */
+export const OpsEventJobSchema = z.object({
+  v: z.literal(1),
+  transition: SourceIncidentTransitionSchema,
+  incident: SourceIncidentSchema,
+  /** The feed's name and URL when the poller knew them, for a readable notice. */
+  feedName: z.string().max(200).optional(),
+  feedUrl: z.string().max(2048).optional(),
+  /** When the transition was observed (ISO 8601). */
+  at: z.iso.datetime(),
+});
+export type OpsEventJob = z.infer<typeof OpsEventJobSchema>;
+
 /** The schema each queue's payload must satisfy. */
 export const JOB_SCHEMAS = {
   [QUEUES.polls]: PollJobSchema,
   [QUEUES.items]: ItemJobSchema,
   [QUEUES.alerts]: AlertJobSchema,
   [QUEUES.deliveries]: DeliveryJobSchema,
+  [QUEUES.ops]: OpsEventJobSchema,
 } as const;

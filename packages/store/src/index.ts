@@ -3,3 +3,12 @@ export { applySubscriptionState, type CatalogSnapshot, type CatalogSource, Catal
 export { type DeadLetter, type DeadLetterInput, DeadLetterSchema, DeadLetterStore, type DeadLetterStoreOptions } from './dead-letters.js';
 export { type AttemptMeta, DeliveryLog, type DeliveryRecord, type DeliveryStatus } from './delivery-log.js';
 export { type FeedState, FeedStateStore } from './feed-state-store.js';
+export {
+  initialSourceHealth,
+  type SourceCadence,
+  SourceCadenceSchema,
+  type SourceHealth,
+  SourceHealthSchema,
+  SourceIncidentStore,
+  type SourceIncidentStoreOptions,
+} from './source-incidents.js';

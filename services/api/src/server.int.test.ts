@@ -63,7 +63,7 @@ describe('api basics (real Redis)', () => {
     expect((await api.app.inject({ url: '/v1/nope' })).statusCode).toBe(401);
     const ops = await api.app.inject({ url: '/v1/queues', headers: await api.headers('ops') });
     expect(ops.statusCode).toBe(200);
-    expect(Object.keys(ops.json().queues).sort()).toEqual(['alerts', 'deliveries', 'items', 'polls']);
+    expect(Object.keys(ops.json().queues).sort()).toEqual(['alerts', 'deliveries', 'items', 'ops', 'polls']);
     const me = await api.app.inject({ url: '/v1/me', headers: await api.headers('team:chips') });
     expect(me.json()).toMatchObject({ role: 'team:chips', team: 'chips' });
   });

@@ -140,7 +140,13 @@ describe('bull-board over every queue', () => {
     const ops = await api.app.inject({ url, headers: { cookie: await cookieOf('ops') } });
     expect(ops.statusCode).toBe(200);
     const body = ops.json();
-    expect(body.queues.map((q: { name: string }) => q.name).sort()).toEqual(['alerts', 'deliveries', 'items', 'polls']);
+    expect(body.queues.map((q: { name: string }) => q.name).sort()).toEqual([
+      'alerts',
+      'deliveries',
+      'items',
+      'ops',
+      'polls',
+    ]);
     const deliveries = body.queues.find((q: { name: string }) => q.name === 'deliveries');
     expect(deliveries.readOnlyMode).toBe(true);
     expect(deliveries.counts.failed).toBe(1);
