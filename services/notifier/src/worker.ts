@@ -355,15 +355,20 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
       await job.moveToDelayed(Date.now() + slot.retryInMs, token);
       throw new DelayedError();
     }
+    // The endpoint's own request time for the limiter (null: no request made); the lease also spans Redis work.
+    let requestMs: number | null = null;
     try {
-      return await deliver(data, attempt, deliverDeps);
+      const outcome = await deliver(data, attempt, deliverDeps);
+      requestMs = outcome.latencyMs ?? null;
+      return outcome;
     } catch (err) {
+      requestMs = getAttemptInfo(err)?.latencyMs ?? null;
       const isFinal = isPermanent(err) || attempt >= (job.opts.attempts ?? 1);
       if (isFinal) await deadLetter(data, err, attempt);
       if (isPermanent(err)) throw new UnrecoverableError(`${err.code}: ${err.message}`);
       throw err;
     } finally {
-      if (slot?.ok) slot.lease.release();
+      if (slot?.ok) slot.lease.release(requestMs);
     }
   };
 

@@ -50,6 +50,45 @@ describe('EndpointLimiter', () => {
     if (!next.ok) expect(next.retryInMs).toBeGreaterThanOrEqual(200);
   });
 
+  it('learns from the request time it is given, not from how long the lease was held', () => {
+    const c = clock();
+    const limiter = new EndpointLimiter({ concurrency: 1, ratePerSecond: 1_000 }, c.now, () => 0.5);
+    // A lease held 20 s (the caller waited on Redis) for a request that took 5 ms.
+    const r = limiter.tryAcquire('ok:80');
+    if (!r.ok) throw new Error('expected a slot');
+    c.t += 20_000;
+    r.lease.release(5);
+    const held = limiter.tryAcquire('ok:80');
+    expect(held.ok).toBe(true);
+    const next = limiter.tryAcquire('ok:80');
+    expect(next.ok ? -1 : next.retryInMs).toBe(20); // the 20 ms floor, not 20 s
+    // No request made: nothing learned.
+    if (held.ok) held.lease.release(null);
+    c.t += 30_000;
+    const again = limiter.tryAcquire('ok:80');
+    if (!again.ok) throw new Error('expected a slot');
+    again.lease.release(null);
+    const third = limiter.tryAcquire('ok:80');
+    expect(third.ok).toBe(true);
+    expect(((l) => (l.ok ? -1 : l.retryInMs))(limiter.tryAcquire('ok:80'))).toBe(20);
+  });
+
+  it('never reserves a deferred slot further ahead than the longest wait', () => {
+    const c = clock();
+    const limiter = new EndpointLimiter({ concurrency: 1, ratePerSecond: 1_000 }, c.now, () => 0.5);
+    const held = limiter.tryAcquire('hang:80');
+    expect(held.ok).toBe(true);
+    c.t += 30_000; // in flight for 30 s: each deferral reserves 30 s more
+    for (let i = 0; i < 10; i++) limiter.tryAcquire('hang:80');
+    if (held.ok) held.lease.release(5);
+    c.t += 61_000; // a minute later the endpoint is idle and fast
+    const free = limiter.tryAcquire('hang:80');
+    expect(free.ok).toBe(true);
+    const deferred = limiter.tryAcquire('hang:80');
+    // Without the cap the 10 reservations (300 s) would still be ahead: 60 s.
+    expect(deferred.ok ? -1 : deferred.retryInMs).toBeLessThan(1_000);
+  });
+
   it('releases a lease once, however often release is called', () => {
     const limiter = new EndpointLimiter({ concurrency: 1, ratePerSecond: 1_000 }, clock().now);
     const r = limiter.tryAcquire('x:1');

@@ -9,9 +9,16 @@ export interface EndpointLimits {
 
 export const DEFAULT_ENDPOINT_LIMITS: EndpointLimits = { concurrency: 4, ratePerSecond: 20 };
 
-/** A slot: give it back with the request's duration when the request is over. */
+/** A slot: give it back when the request is over. */
 export interface EndpointLease {
-  release(): void;
+  /**
+   * @param requestMs how long the endpoint itself took (the HTTP request's latency), when known;
+   *   `null` when no request was made (nothing learned about the endpoint). Without it, the time
+   *   the lease was held counts — which includes the caller's own Redis work, so a Redis outage
+   *   would read as a slow endpoint: after a 20 s outage every delivery to every endpoint was
+   *   deferred for up to a minute (the chaos suite's Redis scenario).
+   */
+  release(requestMs?: number | null): void;
 }
 
 export type AcquireResult = { ok: true; lease: EndpointLease } | { ok: false; retryInMs: number };
@@ -100,12 +107,14 @@ export class EndpointLimiter {
       return {
         ok: true,
         lease: {
-          release: () => {
+          release: (requestMs) => {
             if (released) return;
             released = true;
             state.active--;
             state.inflight.delete(started);
-            const took = this.now() - started;
+            if (requestMs === null) return;
+            const took =
+              requestMs !== undefined && Number.isFinite(requestMs) ? Math.max(0, requestMs) : this.now() - started;
             state.ewmaMs = state.ewmaMs === 0 ? took : state.ewmaMs + EWMA_WEIGHT * (took - state.ewmaMs);
           },
         },
@@ -116,7 +125,9 @@ export class EndpointLimiter {
     for (const t of s.inflight) if (t < oldest) oldest = t;
     const perRequest = Math.max(s.ewmaMs, now - oldest, MIN_RETRY_MS);
     const spacing = Math.max(perRequest / this.limits.concurrency, Number.isFinite(rate) ? 1000 / rate : 0);
-    s.nextSlotAt = Math.max(s.nextSlotAt, now) + spacing;
+    // Never reserve past what a deferral can wait: a backlog estimated during a stall would
+    // otherwise keep deferring new jobs by the maximum long after the endpoint is free again.
+    s.nextSlotAt = Math.min(Math.max(s.nextSlotAt, now) + spacing, now + MAX_RETRY_MS);
     const tokenWait = hasToken ? 0 : ((1 - s.tokens) * 1000) / rate;
     const wait = Math.max(s.nextSlotAt - now, tokenWait);
     // ±20 % so jobs deferred together do not all come back in the same millisecond.
