@@ -1,7 +1,7 @@
 import {
   EmailChannelSchema,
   type FeedSource,
-  FeedSourceSchema,
+  feedSourceSchemaWith,
   type Subscription,
   SubscriptionSchema,
   WebhookChannelSchema,
@@ -25,7 +25,7 @@ export const CatalogSourceSchema = z
   .enum(['file', 'api'])
   .describe('`file`: from the config file, read-only over the API; `api`: made over the API or the CLI');
 
-export const FeedViewSchema = FeedSourceSchema.extend({ source: CatalogSourceSchema });
+export const FeedViewSchema = feedSourceSchemaWith({ source: CatalogSourceSchema });
 export type FeedView = z.infer<typeof FeedViewSchema>;
 
 const REDACTED = '[redacted]';

@@ -1,4 +1,4 @@
-import type { Alert } from '@regwatch/contracts';
+import { type Alert, feedSourceUrl } from '@regwatch/contracts';
 import type { AlertStore, CatalogStore, FeedState, FeedStateStore } from '@regwatch/store';
 import { type FileCatalog, readCatalog } from '../domain/catalog-view.js';
 
@@ -34,7 +34,7 @@ export async function readFeedHealth(
       return {
         id: item.id,
         ...(item.title !== undefined ? { title: item.title } : {}),
-        url: item.url,
+        url: feedSourceUrl(item),
         enabled: item.enabled,
         intervalSeconds: item.intervalSeconds,
         status,

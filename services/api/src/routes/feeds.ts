@@ -1,8 +1,8 @@
-import { FeedIdSchema, FeedSourceSchema } from '@regwatch/contracts';
+import { FeedIdSchema, FeedSourceSchema, feedSourceSchemaWith } from '@regwatch/contracts';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ApiContext } from '../context.js';
-import { FeedViewSchema, feedView, readCatalog } from '../domain/catalog-view.js';
+import { CatalogSourceSchema, FeedViewSchema, feedView, readCatalog } from '../domain/catalog-view.js';
 import { conflict, ErrorBodySchema, notFound } from '../http/errors.js';
 import type { ZodTypeProvider } from '../http/zod.js';
 
@@ -21,9 +21,12 @@ export const FeedHealthSchema = z.object({
 });
 
 const Params = z.object({ id: FeedIdSchema });
-const FeedWithHealthSchema = FeedViewSchema.extend({ health: FeedHealthSchema.optional() });
+const FeedWithHealthSchema = feedSourceSchemaWith({
+  source: CatalogSourceSchema,
+  health: FeedHealthSchema.optional(),
+});
 /** PUT takes the id from the path; one in the body must agree. */
-const FeedPutSchema = FeedSourceSchema.extend({ id: FeedIdSchema.optional() });
+const FeedPutSchema = feedSourceSchemaWith({ id: FeedIdSchema.optional() });
 const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema };
 
 /** Feeds: the config file's (read-only here) and API-made ones, with their health. */

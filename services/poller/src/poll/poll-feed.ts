@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FeedItem, FeedSource } from '@regwatch/contracts';
-import { RateLimitedError } from '@regwatch/contracts';
+import { feedSourceUrl, RateLimitedError } from '@regwatch/contracts';
 import type { FeedState } from '@regwatch/store';
 import type { FeedHttpState, FetchFeedResult, ParsedFeed } from '../feed/index.js';
 import { nextSlotAt, scheduleOffsetMs } from './slots.js';
@@ -85,12 +85,13 @@ export async function pollFeed(feed: FeedSource, deps: PollDeps): Promise<PollOu
   }
   // Validators and a permanent move belong to the URL they were learnt from; a feed whose
   // configured URL changed starts afresh. (No sourceUrl: state from before it was recorded.)
-  const isSameSource = state.sourceUrl === undefined || state.sourceUrl === feed.url;
+  const sourceUrl = feedSourceUrl(feed);
+  const isSameSource = state.sourceUrl === undefined || state.sourceUrl === sourceUrl;
   const http: FeedHttpState = isSameSource && state.etag !== undefined ? { etag: state.etag } : {};
   if (isSameSource && state.lastModified !== undefined) http.lastModified = state.lastModified;
-  const url = (isSameSource ? state.permanentUrl : undefined) ?? feed.url;
+  const url = (isSameSource ? state.permanentUrl : undefined) ?? sourceUrl;
   const source: Partial<FeedState> = {
-    sourceUrl: feed.url,
+    sourceUrl,
     lastAttemptAt: now.toISOString(),
     ...(isSameSource ? {} : { etag: undefined, lastModified: undefined, permanentUrl: undefined }),
   };
