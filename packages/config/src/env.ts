@@ -1,3 +1,4 @@
+import { EmailAddressSchema, HttpUrlSchema } from '@regwatch/contracts';
 import { z } from 'zod';
 
 /** Empty strings count as unset, so `FOO=` in a .env file means "use the default". */
@@ -54,6 +55,20 @@ function retrySchedule(defaultValue: string) {
       }
       return out;
     }),
+  );
+}
+
+function positiveNumber(defaultValue: number, max: number) {
+  return z.preprocess(
+    (v) => (v === '' || v === undefined ? undefined : v),
+    z.coerce.number().positive().max(max).default(defaultValue),
+  );
+}
+
+function countAtLeast(min: number, defaultValue: number) {
+  return z.preprocess(
+    (v) => (v === '' || v === undefined ? undefined : v),
+    z.coerce.number().int().min(min).max(1000).default(defaultValue),
   );
 }
 
@@ -119,5 +134,35 @@ export const EnvSchema = z.object({
   ),
   /** Waits between a delivery's attempts (ms after parsing), jittered ±20 %; attempts = steps + 1. */
   REGWATCH_RETRY_SCHEDULE: retrySchedule('5s,5m,30m,2h,5h,10h'),
+  /** Ops channel for source alarms: addresses, comma-separated; empty: no ops email. */
+  REGWATCH_OPS_EMAIL: z.preprocess(
+    (v) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean)
+        : [],
+    z.array(EmailAddressSchema).max(20),
+  ),
+  /** Ops channel for source alarms: a webhook signed like subscriber webhooks; needs REGWATCH_OPS_WEBHOOK_SECRET. */
+  REGWATCH_OPS_WEBHOOK_URL: z.preprocess((v) => (v === '' ? undefined : v), HttpUrlSchema.optional()),
+  REGWATCH_OPS_WEBHOOK_SECRET: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be a Standard Webhooks secret: whsec_ followed by base64')
+      .optional(),
+  ),
+  /** A source is silent when nothing new came for this many times its usual (p90) gap between new items… */
+  REGWATCH_SOURCE_SILENT_MULTIPLIER: positiveNumber(4, 100),
+  /** …and never sooner than this many hours. */
+  REGWATCH_SOURCE_SILENT_FLOOR_HOURS: positiveNumber(6, 24 * 365),
+  /** Polls failing in a row before a source is reported `failing`. */
+  REGWATCH_SOURCE_FAILING_AFTER: countAtLeast(1, 3),
+  /** Polls in a row with zero items (from a source that had some) before it is reported `empty`. */
+  REGWATCH_SOURCE_EMPTY_AFTER: countAtLeast(1, 2),
+  /** Good polls in a row before an `empty` or `failing` incident is resolved (keeps a flapping source quiet). */
+  REGWATCH_SOURCE_RECOVER_AFTER: countAtLeast(1, 2),
 });
 export type Env = z.infer<typeof EnvSchema>;

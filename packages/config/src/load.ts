@@ -28,6 +28,13 @@ export interface Config {
 export function parseEnv(env: NodeJS.ProcessEnv = process.env): Env {
   const result = EnvSchema.safeParse(env);
   if (!result.success) throw new ConfigError('environment', formatIssues(result.error));
+  // A signed webhook needs both halves; one without the other is a typo, not a choice.
+  const { REGWATCH_OPS_WEBHOOK_URL: opsUrl, REGWATCH_OPS_WEBHOOK_SECRET: opsSecret } = result.data;
+  if ((opsUrl === undefined) !== (opsSecret === undefined)) {
+    throw new ConfigError('environment', [
+      'REGWATCH_OPS_WEBHOOK_URL and REGWATCH_OPS_WEBHOOK_SECRET: set both (the ops webhook is signed) or neither',
+    ]);
+  }
   return result.data;
 }
 

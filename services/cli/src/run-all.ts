@@ -2,9 +2,9 @@ import { startApi } from '@regwatch/api';
 import { startClassifier } from '@regwatch/classifier';
 import type { Config } from '@regwatch/config';
 import type { Logger } from '@regwatch/logger';
-import { startNotifier } from '@regwatch/notifier';
+import { opsChannelsFromEnv, startNotifier, startOpsWorker } from '@regwatch/notifier';
 import type { AddressPolicy } from '@regwatch/outbound';
-import { startPoller } from '@regwatch/poller';
+import { incidentThresholdsFromEnv, startPoller } from '@regwatch/poller';
 import {
   closeAll,
   createRedis,
@@ -80,6 +80,20 @@ export async function runAll(options: {
     policy: options.policy,
     feeds: () => catalog.feeds(),
     seenRetentionDays: config.env.REGWATCH_SEEN_RETENTION_DAYS,
+    incidentThresholds: incidentThresholdsFromEnv(config.env),
+  });
+  // Source alarms to the ops channel (REGWATCH_OPS_EMAIL / REGWATCH_OPS_WEBHOOK_URL).
+  const ops = startOpsWorker({
+    connection: redis,
+    prefix,
+    log: log.child({ svc: 'notifier' }),
+    policy: options.policy,
+    channels: opsChannelsFromEnv(config.env),
+    email: {
+      ...(config.env.SMTP_URL ? { smtpUrl: config.env.SMTP_URL } : { outboxDir: options.outboxDir }),
+      from: config.env.SMTP_FROM,
+    },
+    retrySchedule: config.env.REGWATCH_RETRY_SCHEDULE,
   });
   const api = await startApi({
     connection: producer,
@@ -107,6 +121,7 @@ export async function runAll(options: {
         () => poller.close(),
         () => classifier.close(),
         () => notifier.close(),
+        () => ops.close(),
         () => catalog.close(),
         () => producer.quit(),
         () => redis.quit(),

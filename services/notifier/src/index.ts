@@ -36,6 +36,10 @@ export { alertJobFor, contactsOf, type DeliverDeps, deliver } from './notify/del
 export { type NotifierDeliveryJob, NotifierDeliveryJobSchema } from './notify/jobs.js';
 export { channelKey, deliveryIdFor, digestDeliveryIdFor, updateDeliveryIdFor } from './notify/keys.js';
 export { type RouteAlertDeps, routeAlert } from './notify/route-alert.js';
+export { type OpsChannels, opsChannelsFromEnv } from './ops/ops-channel.js';
+export { buildOpsWebhookEvent, type OpsWebhookEvent, OpsWebhookEventSchema, opsDeliveryId } from './ops/ops-event.js';
+export { OPS_JOB_NAMES, type OpsWorkerDeps, startOpsWorker } from './ops/ops-worker.js';
+export { renderOpsEmail } from './ops/render-ops-email.js';
 export { renderAlertEmail } from './render/alert-email.js';
 export { renderChannelDisabledEmail } from './render/channel-disabled-email.js';
 export { renderDigestEmail } from './render/digest-email.js';

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { bootstrap, runService } from '@regwatch/runtime';
 import { createLiveCatalog } from '@regwatch/store';
+import { opsChannelsFromEnv } from './ops/ops-channel.js';
+import { startOpsWorker } from './ops/ops-worker.js';
 import { startNotifier } from './worker.js';
 
 const runtime = await bootstrap('notifier');
@@ -27,5 +29,15 @@ const notifier = await startNotifier({
   retrySchedule: env.REGWATCH_RETRY_SCHEDULE,
   ...(env.REGWATCH_UNSUBSCRIBE_SECRET ? { unsubscribeSecret: env.REGWATCH_UNSUBSCRIBE_SECRET } : {}),
 });
+// Source alarms (silent, empty, failing sources) to the ops channel: REGWATCH_OPS_EMAIL / REGWATCH_OPS_WEBHOOK_URL.
+const ops = startOpsWorker({
+  connection: runtime.redis,
+  prefix: env.REGWATCH_PREFIX,
+  log: runtime.log,
+  policy: runtime.policy,
+  channels: opsChannelsFromEnv(env),
+  email: { ...(env.SMTP_URL ? { smtpUrl: env.SMTP_URL } : { outboxDir }), from: env.SMTP_FROM },
+  retrySchedule: env.REGWATCH_RETRY_SCHEDULE,
+});
 if (!env.SMTP_URL) runtime.log.info({ outboxDir }, 'SMTP_URL is not set: email is written to the outbox folder');
-runService(runtime, 'notifier', [notifier, catalog]);
+runService(runtime, 'notifier', [notifier, ops, catalog]);

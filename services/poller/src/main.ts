@@ -2,6 +2,7 @@ import { readConfigFile } from '@regwatch/config';
 import { bootstrap, runService } from '@regwatch/runtime';
 import { createLiveCatalog } from '@regwatch/store';
 import { createFeedList } from './feed-list.js';
+import { incidentThresholdsFromEnv } from './health/incidents.js';
 import { startPoller } from './worker.js';
 
 const runtime = await bootstrap('poller');
@@ -23,6 +24,7 @@ const poller = await startPoller({
   policy: runtime.policy,
   feeds: () => catalog.feeds(),
   seenRetentionDays: env.REGWATCH_SEEN_RETENTION_DAYS,
+  incidentThresholds: incidentThresholdsFromEnv(env),
 });
 // SIGHUP re-reads the config file; a bad file is refused and the running feeds stay.
 process.on('SIGHUP', () => {

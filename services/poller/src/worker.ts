@@ -1,12 +1,22 @@
 import { createHash } from 'node:crypto';
-import { type FeedItem, type FeedSource, type ItemJob, type PollJob, PollJobSchema, QUEUES } from '@regwatch/contracts';
+import {
+  type FeedItem,
+  type FeedSource,
+  type ItemJob,
+  type OpsEventJob,
+  type PollJob,
+  PollJobSchema,
+  QUEUES,
+} from '@regwatch/contracts';
 import type { Logger } from '@regwatch/logger';
 import type { AddressPolicy } from '@regwatch/outbound';
 import { createQueue, duplicateRedis, startWorker, type WorkerHandle } from '@regwatch/queue';
-import { FeedStateStore } from '@regwatch/store';
+import { FeedStateStore, SourceIncidentStore } from '@regwatch/store';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { fetchFeed, parseFeed } from './feed/index.js';
+import type { IncidentThresholds, PollObservation } from './health/incidents.js';
+import { observePoll, opsJobId } from './health/source-health.js';
 import { FeedLock } from './poll/feed-lock.js';
 import { HostLimiter, hostKey } from './poll/host-limiter.js';
 import { type PollOutcome, pollFeed } from './poll/poll-feed.js';
@@ -39,11 +49,16 @@ export interface PollerDeps {
   /** How long an item is remembered as seen. Default 90 days (REGWATCH_SEEN_RETENTION_DAYS). */
   seenRetentionDays?: number;
   userAgent?: string;
+  /** Source alarm thresholds (REGWATCH_SOURCE_*); default {@link DEFAULT_INCIDENT_THRESHOLDS}. */
+  incidentThresholds?: IncidentThresholds;
+  /** Clock for the source alarms (tests). */
+  now?: () => Date;
 }
 
 export interface PollerHandle {
   pollsQueue: Queue;
   itemsQueue: Queue;
+  opsQueue: Queue;
   /** Makes the job schedulers match the feed list now (on start, on config reload). */
   sync(): Promise<SyncResult>;
   close(): Promise<void>;
@@ -70,6 +85,7 @@ export function feedListHash(feeds: readonly FeedSource[]): string {
 export async function startPoller(deps: PollerDeps): Promise<PollerHandle> {
   const pollsQueue = createQueue(QUEUES.polls, { connection: deps.connection, prefix: deps.prefix });
   const itemsQueue = createQueue(QUEUES.items, { connection: deps.connection, prefix: deps.prefix });
+  const opsQueue = createQueue(QUEUES.ops, { connection: deps.connection, prefix: deps.prefix });
   // regwatch's own state (feed state, seen items, locks, host slots) on its own connection: BullMQ
   // defines its scripts on the connection it is given and ioredis copies them onto every multi()
   // made from it. ioredis
@@ -85,6 +101,29 @@ export async function startPoller(deps: PollerDeps): Promise<PollerHandle> {
     ...(deps.perHostLimit !== undefined ? { limit: deps.perHostLimit } : {}),
     ...(deps.hostWaitMs !== undefined ? { maxWaitMs: deps.hostWaitMs } : {}),
   });
+  const incidents = new SourceIncidentStore(redis, deps.prefix);
+  const now = deps.now ?? (() => new Date());
+  // Source alarms after every poll; a failure here is logged and never fails the poll itself.
+  const observeHealth = async (feed: FeedSource, observation: PollObservation, log: Logger) => {
+    try {
+      const changes = await observePoll(feed, observation, {
+        store: incidents,
+        enqueueOps: async (jobs: OpsEventJob[]) => {
+          await opsQueue.addBulk(jobs.map((data) => ({ name: 'event', data, opts: { jobId: opsJobId(data) } })));
+        },
+        ...(deps.incidentThresholds ? { thresholds: deps.incidentThresholds } : {}),
+        now,
+      });
+      for (const c of changes) {
+        log.warn(
+          { feedId: feed.id, kind: c.incident.kind, detail: c.incident.detail },
+          `source incident ${c.transition}`,
+        );
+      }
+    } catch (err) {
+      log.error({ feedId: feed.id, err: (err as Error).message }, 'source alarm check failed');
+    }
+  };
   if (deps.globalConcurrency !== undefined) await pollsQueue.setGlobalConcurrency(deps.globalConcurrency);
 
   const enqueue = async (items: FeedItem[]) => {
@@ -115,7 +154,15 @@ export async function startPoller(deps: PollerDeps): Promise<PollerHandle> {
         enqueue,
         acquireHost: (url) => hosts.acquire(hostKey(url)),
         now: () => new Date(),
+      }).catch(async (err: unknown) => {
+        await observeHealth(feed, { kind: 'failed', error: errorText(err) }, log);
+        throw err;
       });
+      if (outcome.status === 'ok') {
+        await observeHealth(feed, { kind: 'ok', items: outcome.items, newItems: outcome.newItems }, log);
+      } else if (outcome.status === 'not-modified') {
+        await observeHealth(feed, { kind: 'not-modified' }, log);
+      }
       if (outcome.status === 'skipped' && outcome.reason === 'host-busy') {
         const delay = 500 + Math.floor(Math.random() * 1500);
         const data: PollJob = { v: 1, feedId: feed.id };
@@ -176,6 +223,7 @@ export async function startPoller(deps: PollerDeps): Promise<PollerHandle> {
   return {
     pollsQueue,
     itemsQueue,
+    opsQueue,
     sync,
     close: async () => {
       clearInterval(resyncTimer);
@@ -183,7 +231,16 @@ export async function startPoller(deps: PollerDeps): Promise<PollerHandle> {
       await worker.close();
       await pollsQueue.close();
       await itemsQueue.close();
+      await opsQueue.close();
       await redis.quit();
     },
   };
+}
+
+/** "CODE: first line", at most 300 characters, for the `failing` incident's detail. */
+function errorText(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown };
+  const message = (typeof e?.message === 'string' ? e.message : String(err)).split('\n')[0] ?? '';
+  const text = `${typeof e?.code === 'string' ? `${e.code}: ` : ''}${message}`;
+  return text.length > 300 ? `${text.slice(0, 297)}...` : text;
 }

@@ -10,6 +10,7 @@ import {
   type Severity,
 } from '@regwatch/contracts';
 import { type AddressPolicy, request } from '@regwatch/outbound';
+import type { OpsWebhookEvent } from '../ops/ops-event.js';
 import { mergeStory, type Story } from '../render/story.js';
 import { withAttemptInfo } from './attempt-info.js';
 import { MAX_RETRY_AFTER_MS } from './retry.js';
@@ -21,8 +22,8 @@ import type {
   WebhookPayload,
 } from './webhook-payload.js';
 
-/** A webhook event: what is serialized as the request body. */
-export type WebhookEvent = WebhookPayload;
+/** A webhook event: what is serialized as the request body (subscriber payloads, or an ops channel's source incident). */
+export type WebhookEvent = WebhookPayload | OpsWebhookEvent;
 
 export interface BuildWebhookEventOptions {
   /** `matchedBy` of the routing match; sent as `data.why`. */
