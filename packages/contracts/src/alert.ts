@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EvidenceSchema } from './classification.js';
 import { FeedIdSchema } from './feed.js';
+import { AlertIdentifierSchema } from './identifier.js';
 import { JurisdictionSchema, SeveritySchema, TopicSchema } from './taxonomy.js';
 
 /** Where a story was seen; one story can arrive through several feeds and outlets. */
@@ -30,6 +31,11 @@ export const AlertSchema = z.object({
   entities: z.array(z.string()),
   evidence: z.array(EvidenceSchema),
   rulesVersion: z.string(),
+  /**
+   * Trade-control identifiers the story names (kind and normalized value, once each, at most 32).
+   * Optional so alerts stored before identifiers existed still parse: absent means none.
+   */
+  identifiers: z.array(AlertIdentifierSchema).max(32).optional(),
   sources: z.array(AlertSourceSchema).min(1),
   /** When the poller fetched the item: the start of the pipeline's latency. */
   fetchedAt: z.string().optional(),

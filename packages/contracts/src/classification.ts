@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IdentifierSchema } from './identifier.js';
 import { JurisdictionSchema, SeveritySchema, TopicSchema } from './taxonomy.js';
 
 /** What kind of conclusion a piece of evidence supports. */
@@ -28,6 +29,8 @@ export const ClassificationSchema = z.object({
   entities: z.array(z.string()),
   evidence: z.array(EvidenceSchema),
   rulesVersion: z.string(),
+  /** Trade-control identifiers named in the title or summary (ECCNs, HS codes, CFR, FR numbers, dates), once per kind and value. */
+  identifiers: z.array(IdentifierSchema),
   /** Items that tell the same story (syndication, several feeds) share this id. */
   storyId: z.string(),
 });
@@ -41,3 +44,6 @@ export const ClassifyInputSchema = z.object({
   lang: z.string().max(16).optional(),
 });
 export type ClassifyInput = z.input<typeof ClassifyInputSchema>;
+
+// Identifiers live in their own module; re-exported here so the package index stays as it is.
+export * from './identifier.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FeedIdSchema, HttpUrlSchema } from './feed.js';
+import { parseIdentifierQuery } from './identifier.js';
 import { JurisdictionSchema, SeveritySchema, TopicSchema } from './taxonomy.js';
 
 export const SubscriptionIdSchema = FeedIdSchema;
@@ -38,6 +39,16 @@ export type EmailChannel = z.infer<typeof EmailChannelSchema>;
 export const ChannelSchema = z.discriminatedUnion('type', [WebhookChannelSchema, EmailChannelSchema]);
 export type Channel = z.infer<typeof ChannelSchema>;
 
+/** One entry of a subscription's `identifiers`: anything {@link parseIdentifierQuery} reads. */
+export const IdentifierQuerySchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .superRefine((s, ctx) => {
+    const parsed = parseIdentifierQuery(s);
+    if ('error' in parsed) ctx.addIssue({ code: 'custom', message: parsed.error });
+  });
+
 export const SubscriptionFilterSchema = z.object({
   topics: z.array(TopicSchema).optional(),
   jurisdictions: z.array(JurisdictionSchema).optional(),
@@ -47,6 +58,11 @@ export const SubscriptionFilterSchema = z.object({
   watchTerms: z.array(z.string().min(2).max(100)).max(200).optional(),
   minSeverity: SeveritySchema.optional(),
   feeds: z.array(FeedIdSchema).optional(),
+  /**
+   * Trade-control identifiers to watch (`3A090`, `8542.31`, `15 CFR 744`, `2025-12345`, `90 FR 12345`):
+   * matches alerts naming any of them or anything below them (`3A090` matches `3A090.a`).
+   */
+  identifiers: z.array(IdentifierQuerySchema).max(200).optional(),
 });
 export type SubscriptionFilter = z.infer<typeof SubscriptionFilterSchema>;
 

@@ -8,6 +8,7 @@ import {
   type Topic,
 } from '@regwatch/contracts';
 import { AhoCorasick } from './aho-corasick.js';
+import { extractIdentifiers } from './identifiers.js';
 import { createNormalizer, isWordAt, isWordChar, type NormalizedText, type Normalizer } from './normalize.js';
 import { exactHash, formatStoryId, outletSuffixStart, simhashOfNormalized } from './story.js';
 import type { ContextSpec, Rules } from './taxonomy.js';
@@ -732,6 +733,7 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
     entities: entityNames,
     evidence: kept,
     rulesVersion: rules.version,
+    identifiers: extractIdentifiers(originals[0], originals[1], input.url ? { url: input.url } : undefined),
     storyId: storyIdOf(originals, norms),
   };
 }

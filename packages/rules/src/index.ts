@@ -16,6 +16,7 @@ export {
   readLabelledJsonl,
 } from './eval.js';
 export { createRulesHolder, type ReloadResult, type RulesHolder } from './holder.js';
+export { type ExtractOptions, extractIdentifiers, MAX_IDENTIFIERS, parseDateText } from './identifiers.js';
 export { createNormalizer, type NormalizedText, type Normalizer } from './normalize.js';
 export {
   formatStoryId,

@@ -1,4 +1,5 @@
-import type { Alert, Classification, FeedItem } from '@regwatch/contracts';
+import type { Alert, Classification, ClassifyInput, FeedItem } from '@regwatch/contracts';
+import { compileRules, loadRules } from '@regwatch/rules';
 import { describe, expect, it } from 'vitest';
 import { classifyItem } from './classify-item.js';
 
@@ -24,6 +25,12 @@ function classification(flagged: boolean): Classification {
     entities: [],
     evidence: [],
     rulesVersion: 't1',
+    identifiers: flagged
+      ? [
+          { kind: 'eccn', value: '3A090', text: '3A090', field: 'title', start: 0, end: 5 },
+          { kind: 'eccn', value: '3A090', text: '3A090', field: 'summary', start: 9, end: 14 },
+        ]
+      : [],
     storyId: 'st-0000000000000001',
   };
 }
@@ -75,5 +82,48 @@ describe('classifyItem', () => {
     expect(await classifyItem(item, t.deps)).toEqual({ flagged: false, score: 0.1 });
     expect(t.saved).toHaveLength(0);
     expect(t.published).toHaveLength(0);
+  });
+
+  it('carries identifiers into the alert as kind and value, once each', async () => {
+    const t = deps(true);
+    await classifyItem(item, t.deps);
+    expect(t.published[0]!.identifiers).toEqual([{ kind: 'eccn', value: '3A090' }]);
+  });
+
+  it('flags a Federal Register-like item with the real rules and lists its identifiers', async () => {
+    const engine = compileRules(loadRules());
+    const t = deps(true);
+    const real = { ...t.deps, classify: (input: ClassifyInput) => engine.classify(input) };
+    const fr: FeedItem = {
+      ...item,
+      id: 'ifr1',
+      feedId: 'fr-bis',
+      url: 'https://www.federalregister.gov/documents/2025/01/16/2025-00711/export-controls-advanced-computing',
+      title:
+        'Export Administration Regulations: Revisions to License Requirements for Advanced Computing Items (3A090, 4A090)',
+      summary:
+        'The Bureau of Industry and Security (BIS) amends the Export Administration Regulations (EAR) to impose new ' +
+        'license requirements on exports to China of advanced integrated circuits classified under ECCN 3A090.a and ' +
+        'computers under 4A090.a, and revises 15 CFR 744.23. FR Doc. 2025-00711 · 90 FR 4544 · 15 CFR 734, 740 and 744 · ' +
+        'Effective 2025-01-15 · Comments due 2025-03-17',
+    };
+    const outcome = await classifyItem(fr, real);
+    expect(outcome.flagged).toBe(true);
+    const alert = t.published[0]!;
+    expect(alert.topics).toContain('export_controls');
+    expect(alert.identifiers).toEqual([
+      { kind: 'eccn', value: '3A090' },
+      { kind: 'eccn', value: '4A090' },
+      { kind: 'eccn', value: '3A090.a' },
+      { kind: 'eccn', value: '4A090.a' },
+      { kind: 'cfr', value: '15 CFR 744.23' },
+      { kind: 'fr_doc', value: '2025-00711' },
+      { kind: 'fr_citation', value: '90 FR 4544' },
+      { kind: 'cfr', value: '15 CFR 734' },
+      { kind: 'cfr', value: '15 CFR 740' },
+      { kind: 'cfr', value: '15 CFR 744' },
+      { kind: 'effective_date', value: '2025-01-15' },
+      { kind: 'comment_deadline', value: '2025-03-17' },
+    ]);
   });
 });
