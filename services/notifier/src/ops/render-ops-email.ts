@@ -1,6 +1,6 @@
 import type { OpsEventJob, SourceIncidentKind } from '@regwatch/contracts';
 import { formatTime, htmlDocument, type RenderedEmail } from '../render/email-parts.js';
-import { escapeHtml, safeHttpUrl, sanitizeHeaderText } from '../render/escape.js';
+import { escapeHtml, oneLine, safeHttpUrl, sanitizeHeaderText } from '../render/escape.js';
 
 const STATE: Record<SourceIncidentKind, string> = {
   silent: 'is silent',
@@ -29,17 +29,18 @@ export function renderOpsEmail(job: OpsEventJob): RenderedEmail {
   const subject = isOpened
     ? `[regwatch ops] Source ${id} ${STATE[incident.kind]}`
     : `[regwatch ops] Source ${id} recovered (was ${incident.kind})`;
-  const name = job.feedName ? `${job.feedName} (${incident.feedId})` : incident.feedId;
+  const name = job.feedName ? `${oneLine(job.feedName)} (${incident.feedId})` : incident.feedId;
+  const detail = oneLine(incident.detail);
   const lines = isOpened
     ? [
-        `The source ${name} ${STATE[incident.kind]}: ${incident.detail}.`,
+        `The source ${name} ${STATE[incident.kind]}: ${detail}.`,
         `Since ${formatTime(incident.openedAt)}.`,
         ADVICE[incident.kind],
         'You will get one more message when it recovers.',
       ]
     : [
         `The source ${name} has recovered: it was ${incident.kind} from ${formatTime(incident.openedAt)} to ${formatTime(incident.resolvedAt ?? job.at)}.`,
-        `What was seen: ${incident.detail}.`,
+        `What was seen: ${detail}.`,
       ];
   const url = safeHttpUrl(job.feedUrl);
   const textUrl = url ? `\n\nSource: ${url}` : '';
