@@ -6,6 +6,7 @@ import { type Alert, QUEUES } from '@regwatch/contracts';
 import { feed } from '@regwatch/poller';
 import { bullPrefix, createQueue, createRedis } from '@regwatch/queue';
 import { createRulesHolder } from '@regwatch/rules';
+import { DeliveryLog } from '@regwatch/store';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { stringify } from 'yaml';
@@ -19,9 +20,16 @@ import {
 } from '../helpers/index.js';
 import { seededRng } from '../helpers/random.js';
 import { type Forwarder, freePort, isAlive, type Proc, type ServiceName, spawnLogged, stop } from './procs.js';
+import type { AttemptTimes } from './schedule-check.js';
 
 export const FEED_COUNT = 40;
 export const PREFIX = 'chaos';
+/**
+ * The notifier's retry schedule in the suite (`REGWATCH_RETRY_SCHEDULE`): the production one
+ * (5 s, 5 min, 30 min, …) compressed so a two-minute outage plays out in minutes.
+ */
+export const RETRY_SCHEDULE = '5s,15s,30s,45s,60s,60s,60s,60s';
+export const RETRY_STEPS_MS = [5_000, 15_000, 30_000, 45_000, 60_000, 60_000, 60_000, 60_000];
 const WORKERS = ['poller', 'classifier', 'notifier'] as const;
 export type WorkerName = (typeof WORKERS)[number];
 
@@ -142,6 +150,7 @@ export class World {
   private readonly engine = createRulesHolder().engine;
   private readonly docs = new Map<string, ChaosItem[]>();
   private pollSeq = 0;
+  private readonly tags = new Map<string, number>();
   readonly random = seededRng(0xc4a05);
 
   constructor(
@@ -209,6 +218,7 @@ export class World {
       REGWATCH_ALLOW_NETS: '127.0.0.0/8',
       REGWATCH_DATA_DIR: join(this.logDir, 'data'),
       REGWATCH_UNSUBSCRIBE_SECRET: 'chaos-unsubscribe-secret',
+      REGWATCH_RETRY_SCHEDULE: RETRY_SCHEDULE,
       SMTP_URL: this.smtp.url,
       SMTP_FROM: 'regwatch <alerts@regwatch.test>',
       LOG_LEVEL: 'warn',
@@ -266,7 +276,11 @@ export class World {
   }
 
   /** `count` new items over the chaos feeds for scenario `tag`, about half of them export-control stories. */
-  makeItems(tag: string, count: number, feedIds?: string[]): ChaosItem[] {
+  makeItems(base: string, count: number, feedIds?: string[]): ChaosItem[] {
+    // A scenario run twice gets new items: the poller would skip guids it has seen.
+    const run = (this.tags.get(base) ?? 0) + 1;
+    this.tags.set(base, run);
+    const tag = run === 1 ? base : `${base}-r${run}`;
     const ids = feedIds ?? Array.from({ length: FEED_COUNT }, (_, i) => World.feedId(i));
     return Array.from({ length: count }, (_, n) => {
       const feedId = ids[n % ids.length]!;
@@ -329,6 +343,75 @@ export class World {
       retries,
       duplicateStories,
     };
+  }
+
+  /**
+   * Where the undelivered flagged items stopped, by scenario tag: `redis-quick 3 (no alert 3)`.
+   * "no alert": the classifier never stored one for the item (lost before or in classification);
+   * "alert": stored, but its story never reached the receiver (lost in routing or delivery).
+   */
+  async lostReport(items: ChaosItem[]): Promise<string> {
+    const stories = await this.storiesByUrl();
+    const byTag = new Map<string, { lost: number; noAlert: number }>();
+    for (const hook of this.hooks) {
+      const got = new Set<string>();
+      const gotStories = new Set<string>();
+      for (const r of hook.received) {
+        const data = r.payload.data as { storyId?: string; sources?: Array<{ url?: string }> };
+        if (data.storyId) gotStories.add(data.storyId);
+        for (const src of data.sources ?? []) if (src.url) got.add(src.url);
+      }
+      for (const item of items) {
+        if (!item.isFlagged || got.has(item.url)) continue;
+        const storyId = stories.get(item.url);
+        if (storyId && gotStories.has(storyId)) continue;
+        const tag = item.guid.slice(0, item.guid.lastIndexOf('-'));
+        const t = byTag.get(tag) ?? { lost: 0, noAlert: 0 };
+        t.lost++;
+        if (!storyId) t.noAlert++;
+        byTag.set(tag, t);
+      }
+    }
+    return [...byTag.entries()].map(([tag, t]) => `${tag} ${t.lost} (no alert ${t.noAlert})`).join(', ');
+  }
+
+  /** The webhook-ids one receiver verified for these items' stories (any event type). */
+  webhookIds(hook: WebhookReceiver, items: ChaosItem[]): Set<string> {
+    const mine = new Set(items.map((i) => i.url));
+    const ids = new Set<string>();
+    for (const r of hook.received) {
+      const data = r.payload.data as { sources?: Array<{ url?: string }> };
+      if (data.sources?.some((s) => s.url !== undefined && mine.has(s.url))) ids.add(r.id);
+    }
+    return ids;
+  }
+
+  /** Every attempt the notifier's delivery log recorded for these deliveries (webhook-id = delivery id). */
+  async attempts(deliveryIds: Iterable<string>): Promise<Map<string, AttemptTimes[]>> {
+    const log = new DeliveryLog(this.redis, PREFIX);
+    const out = new Map<string, AttemptTimes[]>();
+    for (const id of deliveryIds) out.set(id, await log.attempts(id));
+    return out;
+  }
+
+  /**
+   * Per worker, the first job it took (`processedOn`) at or after `since`, from the queue it
+   * consumes: how soon it consumed again after Redis came back. undefined: none seen.
+   */
+  async firstTakenAfter(since: number): Promise<Record<WorkerName, number | undefined>> {
+    const consumes: Record<WorkerName, string> = {
+      poller: QUEUES.polls,
+      classifier: QUEUES.items,
+      notifier: QUEUES.deliveries,
+    };
+    const out = {} as Record<WorkerName, number | undefined>;
+    for (const [worker, name] of Object.entries(consumes) as Array<[WorkerName, string]>) {
+      const q = this.queues.find((x) => x.name === name);
+      const jobs = q ? await q.getJobs(['completed', 'active', 'failed', 'delayed', 'waiting'], 0, 3000) : [];
+      const taken = jobs.map((j) => j?.processedOn ?? 0).filter((t) => t >= since);
+      out[worker] = taken.length > 0 ? Math.min(...taken) : undefined;
+    }
+    return out;
   }
 
   /** Item URL → story id, from the alerts the classifier stored. */

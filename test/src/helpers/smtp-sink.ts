@@ -6,6 +6,8 @@ import { waitUntil } from './webhook-receiver.js';
 export interface ReceivedMail {
   envelope: { from: string; to: string[] };
   mail: ParsedMail;
+  /** Date.now() when the message was accepted. */
+  at: number;
 }
 
 export interface SmtpSink {
@@ -13,6 +15,13 @@ export interface SmtpSink {
   received: ReceivedMail[];
   /** SMTP reply codes to answer the next DATA commands with (e.g. 451, 550). */
   failNext(...codes: number[]): void;
+  /**
+   * A relay that is down for a while: until `untilMs` (a Date.now() time) every connection is
+   * refused at the greeting with `421`, or (`stage: 'data'`) every message is answered `code` after DATA.
+   */
+  failUntil(untilMs: number, code: number, stage?: 'connect' | 'data'): void;
+  /** Connections and messages refused so far (by failNext or failUntil). */
+  readonly refused: number;
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   close(): Promise<void>;
 }
@@ -21,20 +30,29 @@ export interface SmtpSink {
 export async function startSmtpSink(): Promise<SmtpSink> {
   const received: ReceivedMail[] = [];
   const queued: number[] = [];
+  const outage = { until: 0, code: 0, stage: 'data' as 'connect' | 'data', refused: 0 };
+  const refusal = (code: number) =>
+    Object.assign(new Error(code >= 500 ? 'mailbox unavailable' : 'try again later'), { responseCode: code });
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onConnect(_session, callback) {
+      if (outage.stage === 'connect' && Date.now() < outage.until) {
+        outage.refused++;
+        callback(refusal(outage.code));
+        return;
+      }
+      callback();
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        const code = queued.shift();
+        const code = queued.shift() ?? (outage.stage === 'data' && Date.now() < outage.until ? outage.code : undefined);
         if (code !== undefined) {
-          const err = Object.assign(new Error(code >= 500 ? 'mailbox unavailable' : 'try again later'), {
-            responseCode: code,
-          });
-          callback(err);
+          outage.refused++;
+          callback(refusal(code));
           return;
         }
         simpleParser(Buffer.concat(chunks)).then(
@@ -45,6 +63,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
                 to: session.envelope.rcptTo.map((r) => r.address),
               },
               mail,
+              at: Date.now(),
             });
             callback();
           },
@@ -59,6 +78,12 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     url: `smtp://127.0.0.1:${port}`,
     received,
     failNext: (...codes) => queued.push(...codes),
+    failUntil: (untilMs, code, stage = 'data') => {
+      Object.assign(outage, { until: untilMs, code, stage });
+    },
+    get refused() {
+      return outage.refused;
+    },
     waitFor: (count, timeoutMs = 20_000) =>
       waitUntil(
         () => received.length >= count,

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { type AttemptTimes, checkRetrySchedule, formatAttemptCounts } from './schedule-check.js';
+
+const T0 = Date.parse('2026-11-29T12:00:00Z');
+/** Attempts at these offsets (s) from T0, all failing but the last. */
+function attempts(...offsets: number[]): AttemptTimes[] {
+  return offsets.map((s, i) => ({
+    attempt: i + 1,
+    at: new Date(T0 + s * 1000).toISOString(),
+    ok: i === offsets.length - 1,
+  }));
+}
+const steps = [5_000, 15_000, 30_000, 45_000];
+
+describe('checkRetrySchedule', () => {
+  it('passes retries that follow the steps within jitter, and measures them', () => {
+    const r = checkRetrySchedule(
+      new Map([
+        ['a', attempts(0, 5, 20, 50)],
+        ['b', attempts(0, 4.1, 21.9, 57)],
+        ['c', attempts(60)],
+      ]),
+      { stepsMs: steps, lateSlackMs: 2_000, recoveredAt: T0 + 49_000 },
+    );
+    expect(r.violations).toEqual([]);
+    expect(r.deliveries).toBe(3);
+    expect(r.attemptCounts).toEqual({ 1: 1, 4: 2 });
+    expect(r.minRatio).toBeCloseTo(0.82, 2);
+    expect(r.maxRatio).toBeCloseTo(1.187, 2);
+    expect(formatAttemptCounts(r.attemptCounts)).toBe('1 attempts ×1, 4 ×2');
+  });
+
+  it('names retries that came early or too late, and a schedule past its end repeats the last step', () => {
+    const r = checkRetrySchedule(
+      new Map([
+        ['early', attempts(0, 2)],
+        ['late', attempts(0, 5, 40)],
+        ['long', attempts(0, 5, 20, 50, 95, 140)],
+      ]),
+      { stepsMs: steps, lateSlackMs: 1_000 },
+    );
+    expect(r.violations).toHaveLength(2);
+    expect(r.violations[0]).toMatch(/^early: retry 1 came 2\.0 s after attempt 1, before its step of 5 s/);
+    expect(r.violations[1]).toMatch(/^late: retry 2 came 35\.0 s .* past its step of 15 s/);
+    expect(r.maxLateMs).toBe(17_000);
+  });
+
+  it('fails a delivery that never succeeded, succeeded twice, or failed after the endpoint came back', () => {
+    const never = attempts(0, 5).map((a) => ({ ...a, ok: false }));
+    const twice = attempts(0, 5).map((a) => ({ ...a, ok: true }));
+    const r = checkRetrySchedule(
+      new Map([
+        ['never', never],
+        ['twice', twice],
+        ['after', attempts(0, 5, 20)],
+      ]),
+      { stepsMs: steps, lateSlackMs: 1_000, recoveredAt: T0 + 3_000 },
+    );
+    expect(r.violations).toEqual([
+      'never: 0 successful attempts of 2; the last failed',
+      'never: attempt 2 failed after the endpoint was back',
+      'twice: 2 successful attempts of 2; the last ok',
+      'twice: attempt 1 succeeded during the outage',
+      'after: attempt 2 failed after the endpoint was back',
+    ]);
+  });
+});
