@@ -2,7 +2,7 @@ import { type FeedSource, QUEUES, type QueueName, type Subscription } from '@reg
 import type { Logger } from '@regwatch/logger';
 import { notifierStores } from '@regwatch/notifier';
 import { createQueue, stateKey } from '@regwatch/queue';
-import { AlertStore, CatalogStore, FeedStateStore } from '@regwatch/store';
+import { AlertStore, CatalogStore, FeedStateStore, SourceIncidentStore } from '@regwatch/store';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { TokenStore } from './auth/tokens.js';
@@ -35,6 +35,8 @@ export interface ApiContext {
   file: FileCatalog;
   alerts: AlertStore;
   feedState: FeedStateStore;
+  /** Source alarms: open incidents and the learnt cadence, per feed (written by the poller). */
+  sourceHealth: SourceIncidentStore;
   tokens: TokenStore;
   notifier: ReturnType<typeof notifierStores>;
   queues: Record<QueueName, Queue>;
@@ -63,6 +65,7 @@ export function createContext(deps: ApiDeps): ApiContext {
     file: { feeds: getter(deps.fileFeeds), subscriptions: getter(deps.fileSubscriptions) },
     alerts: new AlertStore(redis, { prefix }),
     feedState: new FeedStateStore(redis, prefix),
+    sourceHealth: new SourceIncidentStore(redis, prefix),
     tokens: new TokenStore(redis, prefix),
     notifier: notifierStores({ connection: redis, prefix }),
     queues,

@@ -1,5 +1,12 @@
-import { type Alert, feedSourceUrl } from '@regwatch/contracts';
-import type { AlertStore, CatalogStore, FeedState, FeedStateStore } from '@regwatch/store';
+import { type Alert, feedSourceUrl, type SourceIncident } from '@regwatch/contracts';
+import type {
+  AlertStore,
+  CatalogStore,
+  FeedState,
+  FeedStateStore,
+  SourceCadence,
+  SourceIncidentStore,
+} from '@regwatch/store';
 import { type FileCatalog, readCatalog } from '../domain/catalog-view.js';
 
 /** One feed's health as the console and /metrics show it. */
@@ -12,6 +19,27 @@ export interface FeedHealth {
   /** `ok`: last poll succeeded; `failing`: it did not; `never`: not polled yet; `disabled`. */
   status: 'ok' | 'failing' | 'never' | 'disabled';
   state: FeedState;
+  /** Open source alarms (silent, empty, failing), oldest first; empty without a `sourceHealth` store. */
+  incidents: SourceIncident[];
+  /** The learnt cadence, once enough new items were seen. */
+  cadence?: SourceCadence;
+  lastArrivalAt?: string;
+}
+
+/** A feed's open incidents (oldest first), learnt cadence and last arrival, as the api shows them. */
+export async function readSourceAlarms(
+  store: SourceIncidentStore,
+  feedId: string,
+): Promise<{ incidents: SourceIncident[]; cadence?: SourceCadence; lastArrivalAt?: string }> {
+  const h = await store.get(feedId);
+  const incidents = [h.open.failing, h.open.empty, h.open.silent]
+    .filter((i): i is SourceIncident => i !== undefined)
+    .sort((a, b) => a.openedAt.localeCompare(b.openedAt));
+  return {
+    incidents,
+    ...(h.cadence ? { cadence: h.cadence } : {}),
+    ...(h.lastArrivalAt ? { lastArrivalAt: h.lastArrivalAt } : {}),
+  };
 }
 
 /** Every feed the workers run (file and API), with the poller's state for it. */
@@ -19,11 +47,15 @@ export async function readFeedHealth(
   catalog: CatalogStore,
   file: FileCatalog,
   feedState: FeedStateStore,
+  sourceHealth?: SourceIncidentStore,
 ): Promise<FeedHealth[]> {
   const feeds = (await readCatalog(catalog, file)).feeds();
   return Promise.all(
     feeds.map(async ({ item }) => {
-      const state = await feedState.get(item.id);
+      const [state, alarms] = await Promise.all([
+        feedState.get(item.id),
+        sourceHealth ? readSourceAlarms(sourceHealth, item.id) : { incidents: [] },
+      ]);
       const status: FeedHealth['status'] = !item.enabled
         ? 'disabled'
         : state.lastAttemptAt === undefined
@@ -39,6 +71,7 @@ export async function readFeedHealth(
         intervalSeconds: item.intervalSeconds,
         status,
         state,
+        ...alarms,
       };
     }),
   );

@@ -52,6 +52,27 @@ function when(iso: string | undefined): string {
   return iso ? `<time datetime="${escapeHtml(iso)}">${escapeHtml(iso.replace('T', ' ').slice(0, 19))}</time>` : '—';
 }
 
+/** `9 days`, `7 h`, `45 min`. */
+function duration(ms: number): string {
+  if (ms < 2 * 3600_000) return `${Math.round(ms / 60_000)} min`;
+  if (ms < 2 * 86_400_000) return `${Math.round(ms / 3600_000)} h`;
+  return `${Math.round(ms / 86_400_000)} days`;
+}
+
+/** Open incidents (each with its detail), then the learnt cadence or why there is none yet. */
+function alarmsCell(f: FeedHealth): string {
+  const open = f.incidents
+    .map(
+      (i) =>
+        `<span class="incident ${escapeHtml(i.kind)}" title="${escapeHtml(i.detail)}"><strong>${escapeHtml(i.kind)}</strong> since ${when(i.openedAt)}</span>`,
+    )
+    .join('<br>');
+  const cadence = f.cadence
+    ? `<small>new items about every ${duration(f.cadence.p50Ms)} (p90 ${duration(f.cadence.p90Ms)}); silent after ${duration(f.cadence.silentAfterMs)}</small>`
+    : '<small>cadence not learnt yet</small>';
+  return `${open ? `${open}<br>` : ''}${cadence}`;
+}
+
 /** The feed-health table. */
 export function feedHealthTable(feeds: readonly FeedHealth[]): string {
   if (feeds.length === 0) return '<p>No feeds configured.</p>';
@@ -65,10 +86,11 @@ export function feedHealthTable(feeds: readonly FeedHealth[]): string {
 <td class="err">${f.state.lastError ? escapeHtml(f.state.lastError) : '—'}${
         f.state.consecutiveFailures > 0 ? `<br><small>${f.state.consecutiveFailures} failures in a row</small>` : ''
       }</td>
-<td>${when(f.state.nextPollAt)}</td><td>${escapeHtml(f.state.itemsSeen)}</td></tr>`,
+<td>${when(f.state.nextPollAt)}</td><td>${escapeHtml(f.state.itemsSeen)}</td>
+<td class="alarms">${alarmsCell(f)}</td></tr>`,
     )
     .join('\n');
-  return `<table id="feed-health"><thead><tr><th>Feed</th><th>Status</th><th>Last success</th><th>Last error</th><th>Next poll</th><th>Items seen</th></tr></thead>
+  return `<table id="feed-health"><thead><tr><th>Feed</th><th>Status</th><th>Last success</th><th>Last error</th><th>Next poll</th><th>Items seen</th><th>Source alarms</th></tr></thead>
 <tbody>${rows}</tbody></table>`;
 }
 

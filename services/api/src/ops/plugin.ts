@@ -87,15 +87,16 @@ export function opsConsole(ctx: ApiContext) {
 
     ops.get('/', async (_req, reply) => {
       const [feeds, recent] = await Promise.all([
-        readFeedHealth(ctx.catalog, ctx.file, ctx.feedState),
+        readFeedHealth(ctx.catalog, ctx.file, ctx.feedState, ctx.sourceHealth),
         readRecentAlerts(ctx.alerts, Date.now() - CHART_DAYS * 86_400_000),
       ]);
       const failing = feeds.filter((f) => f.status === 'failing').length;
+      const alarmed = feeds.filter((f) => f.incidents.length > 0).length;
       const body = `<h1>Overview</h1>
 <p><a href="/ops/queues">Queues</a> — jobs of every queue (polls, items, alerts, deliveries). Dead letters: <code>GET /v1/deliveries?state=dead</code>.</p>
 <h2>Alerts per topic, last ${CHART_DAYS} days (UTC)</h2>
 ${alertVolumeChart(alertVolumeByTopic(recent, CHART_DAYS))}
-<h2>Feed health <small>(${feeds.length} feeds, ${failing} failing)</small></h2>
+<h2>Feed health <small>(${feeds.length} feeds, ${failing} failing, ${alarmed} with source alarms)</small></h2>
 ${feedHealthTable(feeds)}`;
       return reply.type('text/html; charset=utf-8').send(layout('regwatch ops', body, { nav: true }));
     });

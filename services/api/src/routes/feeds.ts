@@ -1,10 +1,12 @@
-import { FeedIdSchema, FeedSourceSchema, feedSourceSchemaWith } from '@regwatch/contracts';
+import { FeedIdSchema, FeedSourceSchema, feedSourceSchemaWith, SourceIncidentSchema } from '@regwatch/contracts';
+import { SourceCadenceSchema } from '@regwatch/store';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ApiContext } from '../context.js';
 import { CatalogSourceSchema, FeedViewSchema, feedView, readCatalog } from '../domain/catalog-view.js';
 import { conflict, ErrorBodySchema, notFound } from '../http/errors.js';
 import type { ZodTypeProvider } from '../http/zod.js';
+import { readSourceAlarms } from '../ops/data.js';
 
 export const FeedHealthSchema = z.object({
   etag: z.string().optional(),
@@ -18,6 +20,14 @@ export const FeedHealthSchema = z.object({
   consecutiveFailures: z.number(),
   itemsSeen: z.number(),
   nextPollAt: z.string().optional(),
+  incidents: z
+    .array(SourceIncidentSchema)
+    .optional()
+    .describe('open source alarms: `silent` (quiet far beyond its cadence), `empty` (lists no items), `failing`'),
+  cadence: SourceCadenceSchema.optional().describe(
+    'the learnt gap between new items (ms), once 5 gaps are known; `silentAfterMs` = max(multiplier × p90, floor)',
+  ),
+  lastArrivalAt: z.string().optional().describe('when the poller last found a new item'),
 });
 
 const Params = z.object({ id: FeedIdSchema });
@@ -39,6 +49,11 @@ export function feedRoutes(ctx: ApiContext) {
     const find = async (id: string) => {
       const catalog = await readCatalog(ctx.catalog, ctx.file);
       return catalog.feeds().find((f) => f.item.id === id);
+    };
+    /** The poller's state and the source alarms of one feed. */
+    const healthOf = async (id: string) => {
+      const [state, alarms] = await Promise.all([ctx.feedState.get(id), readSourceAlarms(ctx.sourceHealth, id)]);
+      return { ...state, ...alarms };
     };
     const refuseFile = (id: string) => {
       if (ctx.file.feeds().some((f) => f.id === id)) {
@@ -64,7 +79,7 @@ export function feedRoutes(ctx: ApiContext) {
       async (req) => {
         const feeds = (await readCatalog(ctx.catalog, ctx.file)).feeds().map(feedView);
         if (req.query.health !== 'true') return { feeds };
-        const health = await Promise.all(feeds.map((f) => ctx.feedState.get(f.id)));
+        const health = await Promise.all(feeds.map((f) => healthOf(f.id)));
         return { feeds: feeds.map((f, i) => ({ ...f, health: health[i] })) };
       },
     );
@@ -101,7 +116,7 @@ export function feedRoutes(ctx: ApiContext) {
       async (req) => {
         const found = await find(req.params.id);
         if (!found) throw notFound(`feed "${req.params.id}"`);
-        return { ...feedView(found), health: await ctx.feedState.get(req.params.id) };
+        return { ...feedView(found), health: await healthOf(req.params.id) };
       },
     );
 
@@ -111,14 +126,15 @@ export function feedRoutes(ctx: ApiContext) {
         config: read,
         schema: {
           tags: ['feeds'],
-          summary: "A feed's health: last attempt and success, status, consecutive failures, items seen",
+          summary:
+            "A feed's health: last attempt and success, status, consecutive failures, items seen, open source alarms and learnt cadence",
           params: Params,
           response: { 200: FeedHealthSchema, ...errors, 404: ErrorBodySchema },
         },
       },
       async (req) => {
         if (!(await find(req.params.id))) throw notFound(`feed "${req.params.id}"`);
-        return ctx.feedState.get(req.params.id);
+        return healthOf(req.params.id);
       },
     );
 
@@ -161,7 +177,7 @@ export function feedRoutes(ctx: ApiContext) {
       async (req, reply) => {
         refuseFile(req.params.id);
         if (!(await ctx.catalog.removeFeed(req.params.id))) throw notFound(`feed "${req.params.id}"`);
-        await ctx.feedState.remove(req.params.id);
+        await Promise.all([ctx.feedState.remove(req.params.id), ctx.sourceHealth.remove(req.params.id)]);
         return reply.code(204).send(null);
       },
     );
