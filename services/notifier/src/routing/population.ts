@@ -1,4 +1,12 @@
-import { type Alert, SEVERITIES, type Severity, type Subscription, TOPICS, type Topic } from '@regwatch/contracts';
+import {
+  type Alert,
+  type AlertIdentifier,
+  SEVERITIES,
+  type Severity,
+  type Subscription,
+  TOPICS,
+  type Topic,
+} from '@regwatch/contracts';
 
 /** A seeded PRNG (mulberry32), so a population and its measurements can be reproduced. */
 export function seededRng(seed: number): () => number {
@@ -76,6 +84,31 @@ export interface RoutingWorld {
   entities: string[];
   watchTerms: string[];
   feeds: string[];
+  /** Leaf-level trade-control identifiers alerts name: `3A090.a`, `8542.31.00`, `15 CFR 744.21`… */
+  identifiers: AlertIdentifier[];
+}
+
+/** What a team writes to watch an identifier: itself or a parent (`3A090`, `8542`, `15 CFR 744`), as typed. */
+function watchedForm(id: AlertIdentifier, rng: () => number): string {
+  const r = rng();
+  switch (id.kind) {
+    case 'eccn': {
+      const base = id.value.split('.')[0]!;
+      if (r < 0.5) return base;
+      if (r < 0.6 && /^[0-9][A-E][56]/.test(base)) return `${base[0]}x${base.slice(2)}`;
+      return id.value;
+    }
+    case 'hs': {
+      const digits = id.value.replace(/\./g, '');
+      const len = 4 + 2 * Math.floor(r * ((digits.length - 4) / 2 + 1));
+      const cut = digits.slice(0, len);
+      return rng() < 0.5 ? `HS ${cut}` : cut.length > 4 ? `${cut.slice(0, 4)}.${cut.slice(4)}` : cut;
+    }
+    case 'cfr':
+      return r < 0.5 ? id.value.replace(/\.\d+$/, '') : id.value;
+    default:
+      return id.value;
+  }
 }
 
 /** Builds name pools: ~2,000 entities, ~5,000 watch terms (some two words), 40 feeds. */
@@ -91,7 +124,34 @@ export function makeWorld(rng: () => number): RoutingWorld {
     while (s.size < k) s.add(make());
     return [...s];
   };
+  const eccnSubs = ['', '', '.a', '.b', '.c', '.a.1', '.b.2'];
+  const identifiers: AlertIdentifier[] = [
+    ...uniq(150, () => {
+      const third = p.one(['0', '0', '0', '1', '2', '5', '6', '9', '9']);
+      return `${p.int(0, 9)}${p.one(['A', 'B', 'C', 'D', 'E'])}${third}${p.int(0, 9)}${p.int(0, 9)}${p.one(eccnSubs)}`;
+    }).map((value) => ({ kind: 'eccn' as const, value })),
+    ...uniq(150, () => {
+      const chapter = p.int(1, 97);
+      // Chapters 19 and 20 would give year-like headings, which a subscription may not list.
+      const d = `${String(chapter === 19 || chapter === 20 ? 84 : chapter).padStart(2, '0')}${String(p.int(1, 99)).padStart(2, '0')}${String(p.int(10, 99))}`;
+      const tail = p.one(['', '00', '0150', '90', '0080']);
+      return `${d.slice(0, 4)}.${d.slice(4)}${tail ? `.${tail}` : ''}`;
+    }).map((value) => ({ kind: 'hs' as const, value })),
+    ...uniq(40, () => `15 CFR ${p.int(730, 774)}${rng() < 0.7 ? `.${p.int(1, 30)}` : ''}`).map((value) => ({
+      kind: 'cfr' as const,
+      value,
+    })),
+    ...uniq(20, () => `2025-${String(p.int(0, 99999)).padStart(5, '0')}`).map((value) => ({
+      kind: 'fr_doc' as const,
+      value,
+    })),
+  ];
+  for (let k = identifiers.length - 1; k > 0; k--) {
+    const j = Math.floor(rng() * (k + 1));
+    [identifiers[k], identifiers[j]] = [identifiers[j]!, identifiers[k]!];
+  }
   return {
+    identifiers,
     entities: uniq(2000, () => `${word()}${p.one(['', ' Corp', ' Technologies', ' Ltd'])}`.trim()),
     watchTerms: uniq(5000, () => (rng() < 0.3 ? `${word()} ${word()}` : word())),
     feeds: Array.from({ length: 40 }, (_, i) => `feed-${i}`),
@@ -114,6 +174,11 @@ export function makeSubscriptions(count: number, world: RoutingWorld, rng: () =>
       filter.watchTerms = [...new Set(Array.from({ length: p.int(1, 12) }, () => p.skewed(world.watchTerms)))];
     if (rng() < 0.4) filter.minSeverity = p.one(SEVERITIES);
     if (rng() < 0.08) filter.feeds = p.some(world.feeds, p.int(1, 4));
+    // Compliance teams watching their own classifications: a few identifiers each, often a parent.
+    if (rng() < 0.12)
+      filter.identifiers = [
+        ...new Set(Array.from({ length: p.int(1, 4) }, () => watchedForm(p.skewed(world.identifiers), rng))),
+      ];
     return {
       id: `sub-${i}`,
       team: `team-${i % 800}`,
@@ -156,6 +221,9 @@ export function makeAlert(i: number, world: RoutingWorld, rng: () => number): Al
     entities,
     evidence: [],
     rulesVersion: 'bench',
+    // Most stories name no identifier; regulatory ones name a few.
+    identifiers:
+      rng() < 0.3 ? [...new Set(Array.from({ length: p.int(1, 3) }, () => p.skewed(world.identifiers)))] : [],
     sources: [{ feedId, itemId: `item-${i}`, url: `https://news.example.com/${i}`, title, published }],
     createdAt: published,
   };

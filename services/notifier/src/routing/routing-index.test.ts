@@ -1,5 +1,7 @@
 import {
   type Alert,
+  type AlertIdentifier,
+  parseIdentifierQuery,
   rankSeverity,
   SEVERITIES,
   type Severity,
@@ -178,6 +180,60 @@ describe('buildRoutingIndex: semantics', () => {
     expect(explainMatch(alert({ topics: ['sanctions'] }), s)).toBeNull();
   });
 
+  it('matches identifiers by hierarchy: a watched parent matches its children, never the reverse', () => {
+    const index = buildRoutingIndex([
+      sub('eccn', { identifiers: ['3A090'] }),
+      sub('eccn-sub', { identifiers: ['3a090.A'] }),
+      sub('eccn-other', { identifiers: ['3A001'] }),
+      sub('hs', { identifiers: ['HS 8542'] }),
+      sub('hs-deep', { identifiers: ['8542.31.0000'] }),
+      sub('cfr', { identifiers: ['15 CFR 744'] }),
+      sub('cfr-section', { identifiers: ['15 C.F.R. § 744.22'] }),
+      sub('family', { identifiers: ['9x515'] }),
+      sub('fr', { identifiers: ['FR Doc. 2025-12345', '90 FR 100'] }),
+    ]);
+    const ids_: AlertIdentifier[] = [
+      { kind: 'eccn', value: '3A090.a' },
+      { kind: 'eccn', value: '3A090.b' },
+      { kind: 'hs', value: '8542.31' },
+      { kind: 'cfr', value: '15 CFR 744.21' },
+      { kind: 'eccn', value: '9A515.a' },
+      { kind: 'fr_doc', value: '2025-12345' },
+      { kind: 'effective_date', value: '2025-02-01' },
+    ];
+    const m = index.match(alert({ identifiers: ids_ }));
+    expect(m.map((x) => [x.subscription.id, x.matchedBy])).toEqual([
+      ['eccn', ['identifier:3A090']],
+      ['eccn-sub', ['identifier:3A090.a']],
+      ['hs', ['identifier:8542']],
+      ['cfr', ['identifier:15 CFR 744']],
+      ['family', ['identifier:9x515']],
+      ['fr', ['identifier:2025-12345']],
+    ]);
+    // An alert naming only the parent does not reach a team watching a child.
+    expect(ids(index.match(alert({ identifiers: [{ kind: 'eccn', value: '3A090' }] })))).toEqual(['eccn']);
+    // Alerts stored before identifiers existed have none, and match no identifier filter.
+    expect(ids(index.match(alert()))).toEqual([]);
+  });
+
+  it('ANDs identifiers with the other dimensions', () => {
+    const index = buildRoutingIndex([
+      sub('both', { identifiers: ['3A090'], jurisdictions: ['CN'] }),
+      sub('wrong-topic', { identifiers: ['3A090'], topics: ['sanctions'] }),
+      sub('watch-is-no-identifier', { identifiers: ['4A090'], watchTerms: ['Entity List'] }),
+    ]);
+    const m = index.match(alert({ identifiers: [{ kind: 'eccn', value: '3A090' }] }));
+    expect(m.map((x) => [x.subscription.id, [...x.matchedBy].sort()])).toEqual([
+      ['both', ['identifier:3A090', 'jurisdiction:CN']],
+    ]);
+    expect(
+      explainMatch(
+        alert({ identifiers: [{ kind: 'eccn', value: '3A090.a' }] }),
+        sub('one', { identifiers: ['3A090'] }),
+      ),
+    ).toMatchObject({ matchedBy: ['identifier:3A090'] });
+  });
+
   it('counts far fewer candidates than subscriptions for a narrow alert', () => {
     const subs = Array.from({ length: 1000 }, (_, i) => sub(`e-${i}`, { entities: [`Company ${i}`] }));
     const index = buildRoutingIndex(subs);
@@ -196,6 +252,28 @@ function wordRegExp(term: string): RegExp {
     regexps.set(term, re);
   }
   return re;
+}
+
+/** Whether the alert's identifier lies at or below the watched one, by string prefixes (not index keys). */
+function isUnder(id: AlertIdentifier, watched: AlertIdentifier): boolean {
+  if (id.kind !== watched.kind) return false;
+  switch (id.kind) {
+    case 'eccn':
+      if (/^[0-9]x[0-9]{3}$/.test(watched.value)) {
+        return (
+          /^[0-9][A-E][56]/.test(id.value) &&
+          id.value[0] === watched.value[0] &&
+          id.value.slice(2, 5) === watched.value.slice(2)
+        );
+      }
+      return id.value === watched.value || id.value.startsWith(`${watched.value}.`);
+    case 'hs':
+      return id.value.replaceAll('.', '').startsWith(watched.value.replaceAll('.', ''));
+    case 'cfr':
+      return id.value === watched.value || id.value.startsWith(`${watched.value}.`);
+    default:
+      return id.value === watched.value;
+  }
 }
 
 // The reference: every subscription checked in turn, written straight from the rules above.
@@ -218,6 +296,16 @@ function naiveMatch(subs: Subscription[], a: Alert): Array<{ id: string; severit
     if (!dim(f.topics, a.topics, 'topic')) continue;
     if (!dim(f.jurisdictions, a.jurisdictions, 'jurisdiction')) continue;
     if (!dim(f.feeds, feeds, 'feed')) continue;
+    if (f.identifiers && f.identifiers.length > 0) {
+      const hits = new Set<string>();
+      for (const raw of f.identifiers) {
+        const w = parseIdentifierQuery(raw);
+        if ('error' in w) continue;
+        if ((a.identifiers ?? []).some((id) => isUnder(id, w))) hits.add(`identifier:${w.value}`);
+      }
+      if (hits.size === 0) continue;
+      why.push(...hits);
+    }
     const entityOk = dim(f.entities, a.entities, 'entity', true);
     const watched = (f.watchTerms ?? []).filter((t) => {
       // Cheap substring test first; the regexp then insists on whole words.
@@ -242,6 +330,7 @@ describe('buildRoutingIndex: equivalence with checking every subscription', () =
       const subs = makeSubscriptions(3000, world, rng);
       const index = buildRoutingIndex(subs);
       let total = 0;
+      let byIdentifier = 0;
       for (let i = 0; i < 300; i++) {
         const a = makeAlert(i, world, rng);
         const got = index.match(a).map((m) => ({
@@ -254,9 +343,11 @@ describe('buildRoutingIndex: equivalence with checking every subscription', () =
         // The reason-free routing path picks exactly the same subscriptions.
         expect(index.matchSubscriptions(a).map((s) => s.id)).toEqual(want.map((m) => m.id));
         total += got.length;
+        byIdentifier += got.filter((m) => m.why.some((w) => w.startsWith('identifier:'))).length;
       }
-      // Not vacuous: plenty of matches, including some through watch terms.
+      // Not vacuous: plenty of matches, including some through watch terms and identifiers.
       expect(total).toBeGreaterThan(1000);
+      expect(byIdentifier).toBeGreaterThan(20);
     });
   }
 
@@ -278,5 +369,28 @@ describe('buildRoutingIndex: equivalence with checking every subscription', () =
       );
     }
     expect(watched).toBeGreaterThan(100);
+  });
+});
+
+describe('buildRoutingIndex: identifier-heavy populations', () => {
+  it('agrees with checking every subscription when many teams watch identifiers', () => {
+    const rng = seededRng(7);
+    const world = makeWorld(rng);
+    world.identifiers = world.identifiers.slice(0, 40);
+    const subs = makeSubscriptions(2000, world, rng).map((s, i) =>
+      i % 2 === 0 ? s : { ...s, filter: { ...s.filter, identifiers: [world.identifiers[i % 40]!.value] } },
+    );
+    const index = buildRoutingIndex(subs);
+    let byIdentifier = 0;
+    for (let i = 0; i < 300; i++) {
+      const a = makeAlert(i, world, rng);
+      const got = index
+        .match(a)
+        .map((m) => ({ id: m.subscription.id, severity: m.severity, why: [...m.matchedBy].sort() }));
+      expect(got).toEqual(naiveMatch(subs, a).map((m) => ({ ...m, why: [...m.why].sort() })));
+      expect(index.matchSubscriptions(a).map((s) => s.id)).toEqual(got.map((m) => m.id));
+      byIdentifier += got.filter((m) => m.why.some((w) => w.startsWith('identifier:'))).length;
+    }
+    expect(byIdentifier).toBeGreaterThan(200);
   });
 });

@@ -1,6 +1,10 @@
 import {
   type Alert,
   type Evidence,
+  FILTERABLE_IDENTIFIER_KINDS,
+  identifierAncestorKeys,
+  identifierKey,
+  parseIdentifierQuery,
   rankSeverity,
   SEVERITIES,
   type Severity,
@@ -14,7 +18,8 @@ export interface RouteMatch {
   subscription: Subscription;
   /**
    * The reasons, for the email's "Why you got this" and the webhook's `why`: `topic:export_controls`,
-   * `jurisdiction:CN`, `feed:bis-press`, `entity:NVIDIA`, `watch:Acme`, or `all` for a subscription without filters.
+   * `jurisdiction:CN`, `feed:bis-press`, `entity:NVIDIA`, `watch:Acme`, `identifier:3A090` (the value the
+   * subscription watches, normalized), or `all` for a subscription without filters.
    */
   matchedBy: readonly string[];
   /** The alert's severity for this subscription: one step higher when one of its watch terms appears. */
@@ -44,13 +49,20 @@ export interface RoutingIndex {
   countCandidates(alert: Alert): number;
 }
 
-type Dimension = 'topics' | 'jurisdictions' | 'entities' | 'feeds';
+type Dimension = 'topics' | 'jurisdictions' | 'entities' | 'feeds' | 'identifiers';
 
 // Rough share of alerts one filter value lets through, used to file each subscription under its most
 // selective dimension so few subscriptions are examined per alert. There are six topics and an alert
-// has one or two; jurisdictions are a few dozen with US and CN common; entities and feeds are many.
+// has one or two; jurisdictions are a few dozen with US and CN common; entities and feeds are many;
+// most alerts name no trade-control identifier at all.
 // Only the index's speed depends on these numbers, never its answers.
-const PASS_RATE: Record<Dimension, number> = { topics: 0.3, jurisdictions: 0.15, feeds: 0.1, entities: 0.02 };
+const PASS_RATE: Record<Dimension, number> = {
+  topics: 0.3,
+  jurisdictions: 0.15,
+  feeds: 0.1,
+  entities: 0.02,
+  identifiers: 0.01,
+};
 
 const MAX_RANK = SEVERITIES.length - 1;
 // Topic and jurisdiction hits are packed into one small integer (topic bits, then one bit per alert
@@ -65,6 +77,33 @@ const HAS_TOPICS = 2;
 const HAS_JURISDICTIONS = 4;
 const HAS_ENTITIES = 8;
 const HAS_FEEDS = 16;
+const HAS_IDENTIFIERS = 32;
+
+const FILTERABLE = new Set<string>(FILTERABLE_IDENTIFIER_KINDS);
+
+/**
+ * A subscription's identifiers as match keys (see `identifierKey`) with their `matchedBy` labels;
+ * entries that do not parse (the schema rejects them before this) are dropped.
+ */
+function identifierLabels(listed: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const raw of listed) {
+    const id = parseIdentifierQuery(raw);
+    if ('error' in id) continue;
+    const key = identifierKey(id);
+    if (!out.has(key)) out.set(key, `identifier:${id.value}`);
+  }
+  return out;
+}
+
+/** An alert's identifier keys with every parent's (`3A090.a` → also `3A090`), once each. */
+export function alertIdentifierKeys(alert: Alert): string[] {
+  const ids = alert.identifiers;
+  if (ids === undefined || ids.length === 0) return [];
+  const keys = new Set<string>();
+  for (const id of ids) if (FILTERABLE.has(id.kind)) for (const k of identifierAncestorKeys(id)) keys.add(k);
+  return [...keys];
+}
 
 // Shared by matches without watch hits; frozen so one caller cannot change what another sees.
 const NO_EVIDENCE: readonly Evidence[] = Object.freeze([]);
@@ -85,6 +124,11 @@ interface Values {
   labels: string[];
 }
 
+function hasIdentifier(filter: ReadonlyMap<string, string>, keys: readonly string[]): boolean {
+  for (let k = 0; k < keys.length; k++) if (filter.has(keys[k]!)) return true;
+  return false;
+}
+
 function intersects(filter: ReadonlySet<string>, keys: readonly string[]): boolean {
   for (let k = 0; k < keys.length; k++) if (filter.has(keys[k]!)) return true;
   return false;
@@ -99,8 +143,11 @@ function pick(filter: ReadonlySet<string>, values: Values, why: string[]): void 
  *
  * Semantics (the same as checking every subscription in turn, which the tests verify):
  * - a paused subscription never matches;
- * - each filter dimension that lists values (topics, jurisdictions, entities, feeds) must match —
- *   AND across dimensions, OR within one; an empty list counts as not set;
+ * - each filter dimension that lists values (topics, jurisdictions, entities, feeds, identifiers) must
+ *   match — AND across dimensions, OR within one; an empty list counts as not set;
+ * - identifiers match by hierarchy: a listed identifier matches the alert's identifier or any below
+ *   it (`3A090` matches `3A090.a`, HS `8542` matches `8542.31`, `15 CFR 744` matches `15 CFR 744.21`),
+ *   never the reverse; a watch term does not stand in for them;
  * - entities compare case- and accent-insensitively; feeds match the alert's feed or any source's feed;
  * - a watch term found (whole words, case-insensitive) in the title or summary satisfies the entities
  *   dimension even when no entity matches, and raises the severity one step for that subscription
@@ -120,6 +167,8 @@ export function buildRoutingIndex(subscriptions: readonly Subscription[]): Routi
   const topicMask = new Uint32Array(n);
   const entitySets: Array<ReadonlySet<string> | undefined> = new Array(n);
   const feedSets: Array<ReadonlySet<string> | undefined> = new Array(n);
+  // Identifier match key → `identifier:<value>`, per subscription that lists identifiers.
+  const identifierSets: Array<ReadonlyMap<string, string> | undefined> = new Array(n);
   // Watch term id → `watch:<the subscription's own spelling>`, per subscription that lists terms.
   const watchLabels: Array<Map<number, string> | undefined> = new Array(n);
 
@@ -128,6 +177,7 @@ export function buildRoutingIndex(subscriptions: readonly Subscription[]): Routi
     jurisdictions: new Map(),
     entities: new Map(),
     feeds: new Map(),
+    identifiers: new Map(),
   };
   // wildcard[r]: subscriptions filed under no dimension whose minSeverity has rank r.
   const wildcard: number[][] = SEVERITIES.map(() => []);
@@ -145,6 +195,7 @@ export function buildRoutingIndex(subscriptions: readonly Subscription[]): Routi
     const jurisdictions = nonEmpty(f.jurisdictions);
     const entities = nonEmpty(f.entities);
     const feeds = nonEmpty(f.feeds);
+    const identifiers = nonEmpty(f.identifiers);
     let flag = sub.paused === true ? PAUSED : 0;
     if (topics) {
       flag |= HAS_TOPICS;
@@ -162,6 +213,10 @@ export function buildRoutingIndex(subscriptions: readonly Subscription[]): Routi
     if (feeds) {
       flag |= HAS_FEEDS;
       feedSets[i] = new Set(feeds);
+    }
+    if (identifiers) {
+      flag |= HAS_IDENTIFIERS;
+      identifierSets[i] = identifierLabels(identifiers);
     }
     flags[i] = flag;
     minRank[i] = f.minSeverity ? rankSeverity(f.minSeverity) : 0;
@@ -185,8 +240,9 @@ export function buildRoutingIndex(subscriptions: readonly Subscription[]): Routi
       feeds: feeds?.length ?? 0,
       jurisdictions: jurisdictions?.length ?? 0,
       topics: topics?.length ?? 0,
+      identifiers: identifiers ? identifierSets[i]!.size : 0,
     };
-    for (const dim of ['entities', 'feeds', 'jurisdictions', 'topics'] as const) {
+    for (const dim of ['identifiers', 'entities', 'feeds', 'jurisdictions', 'topics'] as const) {
       if (sizes[dim] === 0) continue;
       const rate = Math.min(1, sizes[dim] * PASS_RATE[dim]);
       if (rate < bestRate) {
@@ -196,6 +252,7 @@ export function buildRoutingIndex(subscriptions: readonly Subscription[]): Routi
     }
     if (best === null) wildcard[minRank[i]!]!.push(i);
     else if (best === 'entities') for (const e of entitySets[i]!) push(postings.entities, e, i);
+    else if (best === 'identifiers') for (const key of identifierSets[i]!.keys()) push(postings.identifiers, key, i);
     else
       for (const v of new Set(best === 'feeds' ? feeds : best === 'topics' ? topics : jurisdictions))
         push(postings[best], v, i);
@@ -228,6 +285,8 @@ export function buildRoutingIndex(subscriptions: readonly Subscription[]): Routi
     jurisdictions: Values;
     entities: Values;
     feeds: Values;
+    /** The alert's identifier keys, parents included. */
+    identifierKeys: string[];
     hits: TermHit[];
     /** Subscriptions with a watch hit. */
     hitSubs: number[];
@@ -273,6 +332,7 @@ export function buildRoutingIndex(subscriptions: readonly Subscription[]): Routi
       jurisdictions: { keys: jurisdictions, labels: jurisdictions.map((j) => `jurisdiction:${j}`) },
       entities: { keys: [...entities.keys()], labels: [...entities.values()].map((e) => `entity:${e}`) },
       feeds: { keys: feeds, labels: feeds.map((f) => `feed:${f}`) },
+      identifierKeys: alertIdentifierKeys(alert),
       hits,
       hitSubs,
       shared: new Map(),
@@ -300,6 +360,7 @@ export function buildRoutingIndex(subscriptions: readonly Subscription[]): Routi
     for (const j of v.jurisdictions.keys) add(postings.jurisdictions.get(j));
     for (const e of v.entities.keys) add(postings.entities.get(e));
     for (const f of v.feeds.keys) add(postings.feeds.get(f));
+    for (const k of v.identifierKeys) add(postings.identifiers.get(k));
     // A watch hit stands in for an entity, so subscriptions filed under entities can match through it.
     add(v.hitSubs);
     // A watch hit can lift severity one step, so wildcard subscriptions one rank up may still match.
@@ -334,6 +395,7 @@ export function buildRoutingIndex(subscriptions: readonly Subscription[]): Routi
     if ((flag & HAS_TOPICS) !== 0 && (topicMask[i]! & v.topicMask) === 0) return false;
     if ((flag & HAS_JURISDICTIONS) !== 0 && !jurisdictionMatches(i, v)) return false;
     if ((flag & HAS_FEEDS) !== 0 && !intersects(feedSets[i]!, v.feeds.keys)) return false;
+    if ((flag & HAS_IDENTIFIERS) !== 0 && !hasIdentifier(identifierSets[i]!, v.identifierKeys)) return false;
     if ((flag & HAS_ENTITIES) !== 0 && !hit && !intersects(entitySets[i]!, v.entities.keys)) return false;
     return true;
   }
@@ -350,7 +412,12 @@ export function buildRoutingIndex(subscriptions: readonly Subscription[]): Routi
     // Reasons from topics and jurisdictions alone depend only on which of the alert's values hit, so
     // subscriptions with the same hits share one frozen array: with thousands of matches per alert,
     // an array per match is garbage that shows up in p99 as scavenges.
-    if (!hit && !entityHit && (flag & HAS_FEEDS) === 0 && v.jurisdictionWord.length <= MAX_SHARED_JURISDICTIONS) {
+    if (
+      !hit &&
+      !entityHit &&
+      (flag & (HAS_FEEDS | HAS_IDENTIFIERS)) === 0 &&
+      v.jurisdictionWord.length <= MAX_SHARED_JURISDICTIONS
+    ) {
       let key = 0;
       if ((flag & HAS_TOPICS) !== 0) {
         for (let k = 0; k < v.topicBits.length; k++) if ((topicMask[i]! & v.topicBits[k]!) !== 0) key |= 1 << k;
@@ -374,6 +441,14 @@ export function buildRoutingIndex(subscriptions: readonly Subscription[]): Routi
     if (why[0] === 'all') why.length = 0;
     if ((flag & HAS_FEEDS) !== 0) pick(feedSets[i]!, v.feeds, why);
     if (entityHit) pick(entitySets[i]!, v.entities, why);
+    if ((flag & HAS_IDENTIFIERS) !== 0) {
+      const labels = identifierSets[i]!;
+      const start = why.length;
+      for (const k of v.identifierKeys) {
+        const label = labels.get(k);
+        if (label !== undefined && why.indexOf(label, start) < 0) why.push(label);
+      }
+    }
     let evidence = NO_EVIDENCE;
     if (hit) {
       const labels = watchLabels[i]!;
