@@ -17,6 +17,13 @@ export interface FeedState {
   nextPollAt?: string;
 }
 
+/** The text a `page` source last saw in its region (capped by the poller at 256 KiB). */
+export interface PageBaseline {
+  /** What the text is of: the page URL and selector. */
+  of: string;
+  text: string;
+}
+
 const NUMERIC = new Set(['lastStatus', 'consecutiveFailures', 'itemsSeen']);
 
 /** Per-feed state in one Redis hash; the api reads it for feed health. */
@@ -60,6 +67,24 @@ export class FeedStateStore {
   }
 
   async remove(feedId: string): Promise<void> {
-    await this.redis.del(this.key(feedId));
+    await this.redis.del(this.key(feedId), this.pageKey(feedId));
+  }
+
+  /**
+   * A `page` source's last region text, kept apart from the state hash so health reads (and the
+   * API) never load it. `of` says what it is the text of (URL and selector): a changed source
+   * starts from a new baseline instead of reporting the whole region as changed.
+   */
+  async pageBaseline(feedId: string): Promise<PageBaseline | undefined> {
+    const [of, text] = await this.redis.hmget(this.pageKey(feedId), 'of', 'text');
+    return of == null || text == null ? undefined : { of, text };
+  }
+
+  async setPageBaseline(feedId: string, baseline: PageBaseline): Promise<void> {
+    await this.redis.hset(this.pageKey(feedId), { of: baseline.of, text: baseline.text });
+  }
+
+  private pageKey(feedId: string): string {
+    return stateKey(this.prefix, 'page', feedId);
   }
 }

@@ -14,7 +14,7 @@ import { createQueue, duplicateRedis, startWorker, type WorkerHandle } from '@re
 import { FeedStateStore, SourceIncidentStore } from '@regwatch/store';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { fetchFeed, parseFeed } from './feed/index.js';
+import { fetchFeed, parseSourceDocument } from './feed/index.js';
 import type { IncidentThresholds, PollObservation } from './health/incidents.js';
 import { observePoll, opsJobId } from './health/source-health.js';
 import { FeedLock } from './poll/feed-lock.js';
@@ -148,7 +148,7 @@ export async function startPoller(deps: PollerDeps): Promise<PollerHandle> {
       const outcome = await pollFeed(feed, {
         fetch: (url, http) =>
           fetchFeed(url, http, { policy: deps.policy, ...(deps.userAgent ? { userAgent: deps.userAgent } : {}) }),
-        parse: parseFeed,
+        parse: parseSourceDocument,
         state,
         seen,
         enqueue,

@@ -1,7 +1,13 @@
 import iconv from 'iconv-lite';
 
 /** Where the character set of a document came from, for diagnostics and tests. */
-export type CharsetSource = 'bom' | 'content-type' | 'xml-declaration' | 'sniffed-utf-8' | 'fallback-windows-1252';
+export type CharsetSource =
+  | 'bom'
+  | 'content-type'
+  | 'xml-declaration'
+  | 'html-meta'
+  | 'sniffed-utf-8'
+  | 'fallback-windows-1252';
 
 export interface DecodedDocument {
   text: string;
@@ -148,6 +154,68 @@ export function decodeDocument(body: Buffer, contentType?: string, forJson = fal
   if (fromDeclaration !== undefined) {
     return { text: decodeWith(fromDeclaration, body), charset: fromDeclaration, source: 'xml-declaration' };
   }
+  if (isValidUtf8(body)) return { text: decodeWith('utf-8', body), charset: 'utf-8', source: 'sniffed-utf-8' };
+  return { text: decodeWith('windows-1252', body), charset: 'windows-1252', source: 'fallback-windows-1252' };
+}
+
+/**
+ * The charset an HTML document declares in its first 1024 bytes (the HTML spec's prescan,
+ * simplified): `<meta charset="gbk">` or `<meta http-equiv="Content-Type" content="text/html;
+ * charset=gb2312">`, outside comments. The bytes are read as Latin-1: every label is ASCII, and
+ * the encodings a page can declare this way are ASCII-compatible.
+ */
+export function charsetFromHtmlMeta(body: Buffer): string | undefined {
+  const head = body
+    .subarray(0, 1024)
+    .toString('latin1')
+    .replace(/<!--[\s\S]*?(?:-->|$)/g, '');
+  for (const tag of head.match(/<meta\b[^>]*>/gi) ?? []) {
+    const direct = /\bcharset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)/i.exec(tag);
+    if (direct && !/\bcontent\s*=/i.test(tag.slice(0, direct.index))) return direct[1];
+    const content = /\bcontent\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/i.exec(tag);
+    const value = content?.[1] ?? content?.[2] ?? content?.[3];
+    if (value !== undefined && /\bhttp-equiv\s*=\s*["']?content-type/i.test(tag)) {
+      const m = /charset\s*=\s*["']?([A-Za-z0-9._:-]+)/i.exec(value);
+      if (m) return m[1];
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Decodes an HTML page: BOM, then the Content-Type charset, then the `<meta>` prescan, then
+ * UTF-8 if the bytes are valid UTF-8, else Windows-1252 — the order of the HTML spec's encoding
+ * sniffing. As for feeds, when exactly one of header and `<meta>` says UTF-8 the bytes decide:
+ * a server's blanket `charset=utf-8` over a GBK page (or the reverse) is a common mistake, and
+ * GBK text is almost never valid UTF-8. A declared UTF-16 is ignored (the spec says the same).
+ */
+export function decodeHtmlDocument(body: Buffer, contentType?: string): DecodedDocument {
+  const bom = detectBom(body);
+  if (bom !== undefined) {
+    return { text: decodeWith(bom.charset, body.subarray(bom.length)), charset: bom.charset, source: 'bom' };
+  }
+  const fromHeader = resolveCharset(charsetFromContentType(contentType));
+  let fromMeta = resolveCharset(charsetFromHtmlMeta(body));
+  if (fromMeta?.startsWith('utf-16')) fromMeta = 'utf-8';
+  if (fromHeader !== undefined && fromMeta !== undefined && fromHeader !== fromMeta) {
+    if (fromHeader === 'utf-8' || fromMeta === 'utf-8') {
+      const other = fromHeader === 'utf-8' ? fromMeta : fromHeader;
+      return isValidUtf8(body)
+        ? {
+            text: decodeWith('utf-8', body),
+            charset: 'utf-8',
+            source: fromHeader === 'utf-8' ? 'content-type' : 'html-meta',
+          }
+        : {
+            text: decodeWith(other, body),
+            charset: other,
+            source: fromHeader === 'utf-8' ? 'html-meta' : 'content-type',
+          };
+    }
+  }
+  if (fromHeader !== undefined)
+    return { text: decodeWith(fromHeader, body), charset: fromHeader, source: 'content-type' };
+  if (fromMeta !== undefined) return { text: decodeWith(fromMeta, body), charset: fromMeta, source: 'html-meta' };
   if (isValidUtf8(body)) return { text: decodeWith('utf-8', body), charset: 'utf-8', source: 'sniffed-utf-8' };
   return { text: decodeWith('windows-1252', body), charset: 'windows-1252', source: 'fallback-windows-1252' };
 }

@@ -3,6 +3,8 @@
  * the BullMQ wiring lives in the worker.
  */
 export { canonicalUrl } from './canonical-url.js';
+export { charsetFromHtmlMeta, decodeHtmlDocument } from './decode-text.js';
+export { parseFederalRegister } from './federal-register.js';
 export {
   type FeedHttpState,
   type FetchFeedOptions,
@@ -10,7 +12,11 @@ export {
   fetchFeed,
   parseRetryAfter,
 } from './fetch-feed.js';
+export { MAX_HTML_ITEMS, parseDateWithFormat, parseHtmlList } from './html-source.js';
 export { htmlToText } from './html-to-text.js';
 export { itemId } from './item-id.js';
+export { diffLines, formatDiff, pageBaselineKey, parsePageSource, readPageRegion } from './page-watch.js';
 export { type ParsedFeed, type ParseFeedOptions, parseFeed } from './parse-feed.js';
+export { type ParseSourceOptions, parseSource, parseSourceDocument } from './parse-source.js';
+export { type PreviewResult, previewSource } from './preview-source.js';
 export type { FeedFormat } from './raw-feed.js';

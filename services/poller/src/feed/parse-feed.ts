@@ -17,6 +17,8 @@ export interface ParsedFeed {
    * page; `FeedItem.url` is canonical and has none. The poller's URL dedupe uses it.
    */
   fragments: Readonly<Record<string, string>>;
+  /** A `page` source: the region text to keep once the items are queued (see page-watch.ts). */
+  pageBaseline?: { of: string; text: string };
 }
 
 export interface ParseFeedOptions {

@@ -18,7 +18,8 @@ export interface RawItem {
   lang?: string;
 }
 
-export type FeedFormat = 'rss' | 'atom' | 'rdf' | 'jsonfeed';
+/** The document a source gave: a feed format, or what a non-feed source type read. */
+export type FeedFormat = 'rss' | 'atom' | 'rdf' | 'jsonfeed' | 'html' | 'federalregister' | 'page';
 
 export interface RawFeed {
   format: FeedFormat;

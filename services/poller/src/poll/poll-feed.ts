@@ -8,14 +8,26 @@ import { nextSlotAt, scheduleOffsetMs } from './slots.js';
 /** Everything `pollFeed` needs, passed in so it can be tested without Redis or a network. */
 export interface PollDeps {
   fetch: (url: string, state: FeedHttpState) => Promise<FetchFeedResult>;
+  /** Parses by the source's type (`parseSourceDocument`); a feed-only parser may ignore `source`. */
   parse: (
     body: Buffer,
-    opts: { feedId: string; contentType?: string; baseUrl: string; fetchedAt: Date; lang?: string },
+    opts: {
+      feedId: string;
+      contentType?: string;
+      baseUrl: string;
+      fetchedAt: Date;
+      lang?: string;
+      source: FeedSource;
+      pageBaseline?: PageBaseline | undefined;
+    },
   ) => Promise<ParsedFeed>;
   state: {
     get(feedId: string): Promise<FeedState>;
     /** Sets fields (`undefined` deletes one) and adds `add.itemsSeen` to the counter, in one go. */
     update(feedId: string, patch: Partial<FeedState>, add?: { itemsSeen?: number }): Promise<void>;
+    /** A `page` source's last region text; required for `page` sources. */
+    pageBaseline?(feedId: string): Promise<PageBaseline | undefined>;
+    setPageBaseline?(feedId: string, baseline: PageBaseline): Promise<void>;
   };
   seen: { has(members: string[]): Promise<boolean[]>; add(members: string[]): Promise<void> };
   /** Queues new items; must be idempotent per item id (deterministic job ids). */
@@ -26,6 +38,12 @@ export interface PollDeps {
    */
   acquireHost?: (url: string) => Promise<(() => Promise<void>) | undefined>;
   now: () => Date;
+}
+
+/** What a `page` source saw in its region last time (see page-watch.ts). */
+export interface PageBaseline {
+  of: string;
+  text: string;
 }
 
 export type PollOutcome =
@@ -116,12 +134,18 @@ export async function pollFeed(feed: FeedSource, deps: PollDeps): Promise<PollOu
       });
       return { status: 'not-modified' };
     }
+    const isPage = feed.type === 'page';
+    if (isPage && (!deps.state.pageBaseline || !deps.state.setPageBaseline)) {
+      throw new Error('a page source needs a state store that keeps page baselines');
+    }
     const parsed = await deps.parse(result.body, {
       feedId: feed.id,
       baseUrl: result.finalUrl,
       fetchedAt: now,
       ...(result.contentType ? { contentType: result.contentType } : {}),
       ...(feed.lang ? { lang: feed.lang } : {}),
+      source: feed,
+      ...(isPage ? { pageBaseline: await deps.state.pageBaseline!(feed.id) } : {}),
     });
     const unique = dedupeWithinFeed(parsed.items);
     const members = memberLists(unique, parsed.fragments);
@@ -142,6 +166,8 @@ export async function pollFeed(feed: FeedSource, deps: PollDeps): Promise<PollOu
       await deps.enqueue(fresh);
       await deps.seen.add(freshMembers);
     }
+    // After the change is queued: a crash before this re-reports the change, never loses it.
+    if (isPage && parsed.pageBaseline) await deps.state.setPageBaseline!(feed.id, parsed.pageBaseline);
     await deps.state.update(
       feed.id,
       {

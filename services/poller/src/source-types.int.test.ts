@@ -1,0 +1,272 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type FeedSource, FeedSourceSchema, type ItemJob } from '@regwatch/contracts';
+import { silentLogger } from '@regwatch/logger';
+import { createAddressPolicy } from '@regwatch/outbound';
+import { bullPrefix, createRedis } from '@regwatch/queue';
+import { FeedStateStore } from '@regwatch/store';
+import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  FEDERAL_REGISTER_JSON,
+  gbk,
+  MINISTRY_LIST_HTML,
+  PRESS_LIST_HTML,
+  supplementPage,
+} from './feed/__fixtures__/source-pages.js';
+import { nextSlotAt, scheduleOffsetMs } from './poll/slots.js';
+import { type PollerHandle, startPoller } from './worker.js';
+
+const redis = createRedis(process.env.REDIS_URL, 'worker');
+const log = silentLogger();
+const cleanups: Array<() => Promise<unknown>> = [];
+const prefixes: string[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+afterAll(async () => {
+  for (const prefix of prefixes) {
+    const keys = await redis.keys(`${bullPrefix(prefix)}*`);
+    if (keys.length > 0) await redis.del(...keys);
+  }
+  await redis.quit();
+});
+
+/** A loopback server: a document per path with its content type, ETags, and a count of requests. */
+async function startServer() {
+  const docs = new Map<string, { body: Buffer; type: string; etag: string }>();
+  const hits = new Map<string, number>();
+  let version = 0;
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    hits.set(path, (hits.get(path) ?? 0) + 1);
+    const doc = docs.get(path);
+    if (!doc) return void res.writeHead(404).end();
+    if (req.headers['if-none-match'] === doc.etag) return void res.writeHead(304, { etag: doc.etag }).end();
+    res.writeHead(200, { 'content-type': doc.type, etag: doc.etag }).end(doc.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    hits,
+    set(path: string, body: string | Buffer, type: string) {
+      docs.set(path, { body: Buffer.isBuffer(body) ? body : Buffer.from(body), type, etag: `"v${++version}"` });
+    },
+  };
+}
+
+/** Feed ids whose scheduled slot is far away: within a test only the first poll and the ones asked for run. */
+function quietIds(count: number, every = 3_600_000): string[] {
+  const ids: string[] = [];
+  for (let i = 0; ids.length < count; i++) {
+    const id = `s${i}`;
+    if (nextSlotAt(Date.now(), every, scheduleOffsetMs(id, every)) - Date.now() > 60_000) ids.push(id);
+  }
+  return ids;
+}
+
+async function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Runs one poll of a feed now and returns its outcome (or its failure). */
+async function pollNow(
+  p: PollerHandle,
+  feedId: string,
+): Promise<{ status: string; newItems?: number } | { failed: string }> {
+  const job: Job = await p.pollsQueue.add('poll', { v: 1, feedId });
+  let current: Job | undefined;
+  await waitUntil(async () => {
+    current = await p.pollsQueue.getJob(job.id!);
+    return current?.finishedOn !== undefined;
+  }, `poll of ${feedId}`);
+  return current!.failedReason ? { failed: current!.failedReason } : current!.returnvalue;
+}
+
+async function queuedItems(queue: Queue): Promise<ItemJob['item'][]> {
+  const jobs = await queue.getJobs(['waiting', 'completed', 'active', 'delayed', 'prioritized']);
+  return jobs.map((j) => (j.data as ItemJob).item);
+}
+
+describe('source types through the real poller (Redis, loopback server)', () => {
+  it('html, federalregister and page: queued once, nothing new on a re-poll, 304 handled, page changes alerted', async () => {
+    const server = await startServer();
+    // No charset in the header: the page's own <meta http-equiv> says GB2312.
+    server.set('/zcfb/index.shtml', gbk(MINISTRY_LIST_HTML), 'text/html');
+    server.set('/api/v1/documents.json', FEDERAL_REGISTER_JSON, 'application/json; charset=utf-8');
+    server.set('/supp4', supplementPage([['China', 'Alpha Tech Co.']]), 'text/html; charset=utf-8');
+    const [htmlId, frId, pageId] = quietIds(3);
+    const feeds: FeedSource[] = [
+      {
+        id: htmlId!,
+        type: 'html',
+        url: `${server.url}/zcfb/index.shtml`,
+        selectors: { item: 'ul.list li', title: 'a', link: 'a@href', date: 'span.time' },
+        jurisdiction: 'CN',
+        lang: 'zh',
+      },
+      { id: frId!, type: 'federalregister', url: `${server.url}/api/v1/documents.json?conditions[agencies][]=x` },
+      { id: pageId!, type: 'page', url: `${server.url}/supp4`, selector: '#supplement-list', title: 'Supplement 4' },
+    ].map((f) => FeedSourceSchema.parse({ intervalSeconds: 3600, ...f }));
+    const prefix = `test-${randomUUID().slice(0, 8)}`;
+    prefixes.push(prefix);
+    const connection: Redis = redis.duplicate();
+    const p = await startPoller({
+      connection,
+      prefix,
+      log,
+      policy: createAddressPolicy(['127.0.0.0/8']),
+      feeds: () => feeds,
+    });
+    cleanups.push(async () => {
+      await p.close();
+      await connection.quit();
+    });
+    const state = new FeedStateStore(redis, prefix);
+    await waitUntil(
+      async () => (await Promise.all(feeds.map((f) => state.get(f.id)))).every((s) => s.lastSuccessAt !== undefined),
+      'every source polled once',
+    );
+
+    let items = await queuedItems(p.itemsQueue);
+    const byFeed = (id: string) => items.filter((i) => i.feedId === id);
+    expect(byFeed(htmlId!).map((i) => i.title)).toContain('公告2025年第61号 关于对稀土相关物项实施出口管制的决定');
+    expect(byFeed(htmlId!)).toHaveLength(4);
+    expect(
+      byFeed(frId!)
+        .map((i) => i.federalRegister?.documentNumber)
+        .sort(),
+    ).toEqual(['2025-16500', '2025-16840', '2025-17001']);
+    // The page's first poll only remembers its region.
+    expect(byFeed(pageId!)).toEqual([]);
+    expect(await state.pageBaseline(pageId!)).toMatchObject({
+      text: 'Entity List\nCountry Entity\nChina Alpha Tech Co.',
+    });
+    // The region text is kept apart from the health hash.
+    expect(await state.get(pageId!)).not.toHaveProperty('text');
+
+    // Unchanged documents: the server answers 304.
+    for (const f of feeds) expect(await pollNow(p, f.id)).toEqual({ status: 'not-modified' });
+
+    // Same content under a new ETag: parsed again, nothing new queued.
+    server.set('/zcfb/index.shtml', gbk(MINISTRY_LIST_HTML), 'text/html');
+    server.set('/api/v1/documents.json', FEDERAL_REGISTER_JSON, 'application/json; charset=utf-8');
+    server.set('/supp4', supplementPage([['China', 'Alpha Tech Co.']]), 'text/html; charset=utf-8');
+    expect(await pollNow(p, htmlId!)).toMatchObject({ status: 'ok', items: 4, newItems: 0 });
+    expect(await pollNow(p, frId!)).toMatchObject({ status: 'ok', items: 3, newItems: 0 });
+    expect(await pollNow(p, pageId!)).toMatchObject({ status: 'ok', items: 0, newItems: 0 });
+
+    // The region changes: one item with the diff; then it changes again: a second one.
+    server.set(
+      '/supp4',
+      supplementPage([
+        ['China', 'Alpha Tech Co.'],
+        ['Iran', 'Delta Trading'],
+      ]),
+      'text/html',
+    );
+    expect(await pollNow(p, pageId!)).toMatchObject({ status: 'ok', newItems: 1 });
+    server.set('/supp4', supplementPage([['Iran', 'Delta Trading']]), 'text/html');
+    expect(await pollNow(p, pageId!)).toMatchObject({ status: 'ok', newItems: 1 });
+    items = await queuedItems(p.itemsQueue);
+    expect(
+      byFeed(pageId!)
+        .sort((a, b) => a.summary.localeCompare(b.summary))
+        .map((i) => [i.title, i.summary]),
+    ).toEqual([
+      ['Supplement 4: page changed (+1 −0 lines)', 'Added:\n+ Iran Delta Trading'],
+      ['Supplement 4: page changed (+0 −1 lines)', 'Removed:\n- China Alpha Tech Co.'],
+    ]);
+    expect(await state.get(htmlId!)).toMatchObject({ consecutiveFailures: 0, itemsSeen: 4 });
+  });
+
+  it('hostile pages: a region that vanished fails the poll, an empty selector match yields zero items, a huge page is refused', async () => {
+    const server = await startServer();
+    server.set('/press', PRESS_LIST_HTML, 'text/html');
+    server.set('/supp4', '<html><body><p>We moved the list.</p></body></html>', 'text/html');
+    server.set(
+      '/huge',
+      `<html><body><ul>${'<li><a href="/x">x</a></li>'.repeat(300_000)}</ul></body></html>`,
+      'text/html',
+    );
+    const [emptyId, pageId, hugeId] = quietIds(3);
+    const feeds: FeedSource[] = [
+      {
+        id: emptyId!,
+        type: 'html',
+        url: `${server.url}/press`,
+        selectors: { item: 'li.gone', title: 'a', link: 'a@href' },
+      },
+      { id: pageId!, type: 'page', url: `${server.url}/supp4`, selector: '#supplement-list' },
+      { id: hugeId!, type: 'html', url: `${server.url}/huge`, selectors: { item: 'li', title: 'a', link: 'a@href' } },
+    ].map((f) => FeedSourceSchema.parse({ intervalSeconds: 3600, ...f }));
+    const prefix = `test-${randomUUID().slice(0, 8)}`;
+    prefixes.push(prefix);
+    const connection: Redis = redis.duplicate();
+    const p = await startPoller({
+      connection,
+      prefix,
+      log,
+      policy: createAddressPolicy(['127.0.0.0/8']),
+      feeds: () => feeds,
+    });
+    cleanups.push(async () => {
+      await p.close();
+      await connection.quit();
+    });
+    const state = new FeedStateStore(redis, prefix);
+    await waitUntil(
+      async () => (await Promise.all(feeds.map((f) => state.get(f.id)))).every((s) => s.lastAttemptAt !== undefined),
+      'every source polled once',
+    );
+    expect(await state.get(emptyId!)).toMatchObject({ consecutiveFailures: 0, lastStatus: 200 });
+    expect(await state.get(pageId!)).toMatchObject({
+      consecutiveFailures: 1,
+      lastError: 'FEED_PARSE: selector: "#supplement-list" matches nothing on the page',
+    });
+    expect((await state.get(hugeId!)).lastError).toMatch(/^OUTBOUND_TOO_LARGE: /);
+    expect(await p.itemsQueue.count()).toBe(0);
+  });
+
+  it('keeps the SSRF guard: a source on a loopback address not allowed is refused before any request', async () => {
+    const server = await startServer();
+    server.set('/press', PRESS_LIST_HTML, 'text/html');
+    const [id] = quietIds(1);
+    const feeds = [
+      FeedSourceSchema.parse({
+        id,
+        type: 'html',
+        url: `${server.url}/press`,
+        intervalSeconds: 3600,
+        selectors: { item: 'div.views-row', title: 'h3 a', link: 'h3 a@href' },
+      }),
+    ];
+    const prefix = `test-${randomUUID().slice(0, 8)}`;
+    prefixes.push(prefix);
+    const connection: Redis = redis.duplicate();
+    const p = await startPoller({ connection, prefix, log, policy: createAddressPolicy([]), feeds: () => feeds });
+    cleanups.push(async () => {
+      await p.close();
+      await connection.quit();
+    });
+    const state = new FeedStateStore(redis, prefix);
+    await waitUntil(async () => (await state.get(id!)).lastAttemptAt !== undefined, 'the poll');
+    expect((await state.get(id!)).lastError).toMatch(/^OUTBOUND_BLOCKED_ADDRESS: /);
+    expect(server.hits.get('/press')).toBeUndefined();
+  });
+});
