@@ -61,4 +61,12 @@ describe('source alarms in the api (real Redis)', () => {
     expect(res.body).toContain('new items about every 24 h (p90 2 days); silent after 8 days');
     expect(res.body).toContain('cadence not learnt yet');
   });
+
+  it('/metrics counts open source alarms by kind', async () => {
+    const res = await api.app.inject({ url: '/metrics', headers: await api.headers('ops') });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('regwatch_source_incidents_open{kind="empty"} 1');
+    expect(res.body).toContain('regwatch_source_incidents_open{kind="silent"} 0');
+    expect(res.body).toContain('regwatch_source_incidents_open{kind="failing"} 0');
+  });
 });

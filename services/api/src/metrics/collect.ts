@@ -1,3 +1,4 @@
+import { SOURCE_INCIDENT_KINDS } from '@regwatch/contracts';
 import { readHeartbeats } from '@regwatch/queue';
 import type { DeliveryRecord } from '@regwatch/store';
 import type { Job, JobType, Queue } from 'bullmq';
@@ -103,7 +104,7 @@ export async function collectMetrics(
   );
 
   // Feeds: the poller's per-feed state (FeedStateStore) over the live catalog.
-  const feeds = await readFeedHealth(ctx.catalog, ctx.file, ctx.feedState);
+  const feeds = await readFeedHealth(ctx.catalog, ctx.file, ctx.feedState, ctx.sourceHealth);
   const feedsByStatus = gauge('regwatch_feeds', 'Feeds by health: ok, failing, never polled, disabled', ['status']);
   for (const status of ['ok', 'failing', 'never', 'disabled'])
     feedsByStatus.set({ status }, feeds.filter((f) => f.status === status).length);
@@ -135,6 +136,11 @@ export async function collectMetrics(
     itemsSeen.inc({ feed: f.id }, f.state.itemsSeen || 0);
   }
   for (const [status, n] of outcomes) pollOutcomes.set({ status }, n);
+  // Source alarms (silent, empty, failing): the same incidents the ops channel is told about.
+  const incidentsOpen = gauge('regwatch_source_incidents_open', 'Open source alarms by kind', ['kind']);
+  for (const kind of SOURCE_INCIDENT_KINDS) {
+    incidentsOpen.set({ kind }, feeds.filter((f) => f.incidents.some((i) => i.kind === kind)).length);
+  }
 
   // Classification: flagged items are the alert history; classified ones the items queue's completed jobs.
   const alerts = await readRecentAlerts(ctx.alerts, now - RECENT_WINDOW_SECONDS * 1000);
