@@ -1,4 +1,5 @@
 import {
+  AlertIdentifierSchema,
   AlertSourceSchema,
   EvidenceSchema,
   JurisdictionSchema,
@@ -39,9 +40,13 @@ export const WebhookAlertSchema = z.object({
     description: 'What the classifier matched; start/end are UTF-16 offsets into title or summary.',
   }),
   sources: z.array(AlertSourceSchema).min(1).meta({ description: 'Every feed item the story was seen in.' }),
+  identifiers: z.array(AlertIdentifierSchema).meta({
+    description:
+      'Trade-control identifiers the story names, once each: kind eccn (3A090.a, EAR99), hs (8542.31, dotted), cfr (15 CFR 744.21), fr_doc (2025-12345), fr_citation (90 FR 12345), effective_date or comment_deadline (YYYY-MM-DD). Empty when it names none.',
+  }),
   why: z.array(z.string()).meta({
     description:
-      'Why this subscription got it: "topic:export_controls", "jurisdiction:CN", "entity:NVIDIA", "watch:Acme", "feed:bis-press" or "all".',
+      'Why this subscription got it: "topic:export_controls", "jurisdiction:CN", "entity:NVIDIA", "watch:Acme", "feed:bis-press", "identifier:3A090" (an identifier you watch) or "all".',
   }),
 });
 export type WebhookAlert = z.infer<typeof WebhookAlertSchema>;

@@ -77,6 +77,7 @@ function webhookAlert(story: Story, opts: { why?: readonly string[]; severity?: 
     entities: story.entities,
     evidence: story.evidence,
     sources: story.sources,
+    identifiers: story.identifiers,
     why: [...(opts.why ?? [])],
   };
 }

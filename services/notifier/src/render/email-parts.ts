@@ -1,5 +1,6 @@
 import {
   type Alert,
+  type AlertIdentifier,
   type Evidence,
   PermanentError,
   rankSeverity,
@@ -69,9 +70,26 @@ export function reasonLabel(reason: string): string {
       return `Your watch term: ${value}`;
     case 'feed':
       return `Feed: ${value}`;
+    case 'identifier':
+      return `Identifier you watch: ${value}`;
     default:
       return reason;
   }
+}
+
+const IDENTIFIER_PREFIX: Record<AlertIdentifier['kind'], string> = {
+  eccn: 'ECCN ',
+  hs: 'HS ',
+  cfr: '',
+  fr_doc: 'FR Doc. ',
+  fr_citation: '',
+  effective_date: 'effective ',
+  comment_deadline: 'comments due ',
+};
+
+/** `ECCN 3A090.a, HS 8542.31, 15 CFR 744.21, FR Doc. 2025-12345, 90 FR 12345, effective 2025-02-01`, or '' for none. */
+export function formatIdentifiers(ids: readonly AlertIdentifier[]): string {
+  return ids.map((id) => `${IDENTIFIER_PREFIX[id.kind] ?? ''}${id.value}`).join(', ');
 }
 
 /** `2025-03-01 10:00 UTC`, or the input unchanged when it is not a date. */
@@ -174,6 +192,8 @@ export function renderStory(match: StoryMatch, opts: StoryRenderOptions): { html
   const topics = story.topics.map(topicLabel).join(', ') || '—';
   const jurisdictions = story.jurisdictions.join(', ') || '—';
   const entities = story.entities.join(', ') || '—';
+  // Only stories that name identifiers get the line: most news names none.
+  const identifiers = formatIdentifiers(story.identifiers);
   const evidence = opts.listEvidence ? listedEvidence(story, watch) : [];
   const field = (e: Evidence) => (e.field === 'title' ? p.title : p.summary);
 
@@ -192,11 +212,13 @@ export function renderStory(match: StoryMatch, opts: StoryRenderOptions): { html
   if (p.summary !== '')
     html.push(`<p style="margin:0 0 10px">${highlightHtml(p.summary, 'summary', marks, opts.summaryMax)}</p>`);
   html.push('<table style="border-collapse:collapse;font-size:13px;margin:0 0 10px">');
-  for (const [k, v] of [
+  const rows: Array<readonly [string, string]> = [
     ['Topics', topics],
     ['Jurisdictions', jurisdictions],
     ['Entities', entities],
-  ] as const) {
+  ];
+  if (identifiers !== '') rows.push(['Identifiers', identifiers]);
+  for (const [k, v] of rows) {
     html.push(
       `<tr><th style="text-align:left;padding:2px 12px 2px 0;color:#5f6b7a;font-weight:normal">${k}</th><td>${escapeHtml(v)}</td></tr>`,
     );
@@ -242,7 +264,9 @@ export function renderStory(match: StoryMatch, opts: StoryRenderOptions): { html
   if (link) text.push(link);
   text.push('');
   if (p.summary !== '') text.push(clipText(p.summary, opts.summaryMax), '');
-  text.push(`Topics: ${topics}`, `Jurisdictions: ${jurisdictions}`, `Entities: ${entities}`, '');
+  text.push(`Topics: ${topics}`, `Jurisdictions: ${jurisdictions}`, `Entities: ${entities}`);
+  if (identifiers !== '') text.push(`Identifiers: ${oneLine(identifiers)}`);
+  text.push('');
   text.push('Why you got this:');
   for (const r of match.matchedBy) text.push(`- ${reasonLabel(r)}`);
   if (raised)

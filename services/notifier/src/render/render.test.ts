@@ -173,6 +173,48 @@ describe('renderAlertEmail', () => {
     expect(m.text).not.toContain('ftp://');
   });
 
+  it('shows the identifiers of every alert of the story, and why an identifier filter matched', () => {
+    const m = renderAlertEmail({
+      alerts: [
+        alert('i1', {
+          identifiers: [
+            { kind: 'eccn', value: '3A090.a' },
+            { kind: 'cfr', value: '15 CFR 744.23' },
+            { kind: 'effective_date', value: '2025-01-15' },
+          ],
+        }),
+        alert('i2', {
+          storyId: 'story-i1',
+          createdAt: '2025-03-01T12:00:00Z',
+          identifiers: [
+            { kind: 'eccn', value: '3A090.a' },
+            { kind: 'hs', value: '8542.31' },
+            { kind: 'fr_doc', value: '2025-<b>' },
+          ],
+        }),
+      ],
+      subscription,
+      severity: 'notice',
+      matchedBy: ['identifier:3A090'],
+      unsubscribeUrl: UNSUB,
+    });
+    const line = 'ECCN 3A090.a, 15 CFR 744.23, effective 2025-01-15, HS 8542.31, FR Doc. 2025-';
+    expect(m.text).toContain(`Identifiers: ${line}<b>`);
+    expect(m.html).toContain(`Identifiers</th><td>${line}&lt;b&gt;</td>`);
+    expect(m.text).toContain('- Identifier you watch: 3A090');
+    expect(m.html).toContain('<li>Identifier you watch: 3A090</li>');
+    // A story naming none has no line.
+    const plain = renderAlertEmail({
+      alerts: [a],
+      subscription,
+      severity: 'notice',
+      matchedBy: ['all'],
+      unsubscribeUrl: UNSUB,
+    });
+    expect(plain.text).not.toContain('Identifiers:');
+    expect(plain.html).not.toContain('Identifiers</th>');
+  });
+
   it('offers one-click unsubscribe over https only, and refuses malformed unsubscribe URLs', () => {
     const base = { alerts: [a], subscription, severity: 'notice' as const, matchedBy: ['all'] };
     const plain = renderAlertEmail({ ...base, unsubscribeUrl: 'http://regwatch.example/u?t=1' }).headers;

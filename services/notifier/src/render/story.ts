@@ -1,5 +1,6 @@
 import {
   type Alert,
+  type AlertIdentifier,
   type AlertSource,
   type Evidence,
   type Jurisdiction,
@@ -27,6 +28,8 @@ export interface Story {
   updatedAt: string;
   /** Evidence on the primary alert's title and summary (offsets refer to those texts). */
   evidence: Evidence[];
+  /** Trade-control identifiers of all alerts, once each (kind and value), the primary's first. */
+  identifiers: AlertIdentifier[];
 }
 
 function byTime(a: string, b: string): number {
@@ -57,6 +60,7 @@ export function mergeStory(alerts: readonly Alert[]): Story {
   const topics = new Set<Topic>();
   const jurisdictions = new Set<Jurisdiction>();
   const entities = new Map<string, string>();
+  const identifiers = new Map<string, AlertIdentifier>();
   let severity: Severity = primary.severity;
   for (const a of sorted) {
     for (const s of a.sources) {
@@ -66,6 +70,10 @@ export function mergeStory(alerts: readonly Alert[]): Story {
     for (const t of a.topics) topics.add(t);
     for (const j of a.jurisdictions) jurisdictions.add(j);
     for (const e of a.entities) if (!entities.has(e.toLowerCase())) entities.set(e.toLowerCase(), e);
+    for (const id of a.identifiers ?? []) {
+      const key = `${id.kind}:${id.value}`;
+      if (!identifiers.has(key)) identifiers.set(key, { kind: id.kind, value: id.value });
+    }
     if (rankSeverity(a.severity) > rankSeverity(severity)) severity = a.severity;
   }
   return {
@@ -79,5 +87,6 @@ export function mergeStory(alerts: readonly Alert[]): Story {
     severity,
     updatedAt: sorted[sorted.length - 1]!.createdAt,
     evidence: primary.evidence,
+    identifiers: [...identifiers.values()].slice(0, 32),
   };
 }
