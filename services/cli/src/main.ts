@@ -23,6 +23,7 @@ const USAGE = `usage: regwatch <command>
   classify [--jsonl]         classify {title, summary, url?, lang?} from stdin
   eval <file.jsonl> [--json] precision/recall on a labelled set
   poll-once <url> [--json]   fetch, parse and normalize one feed and print its items
+  poll-once --source '<json>' [--json]   the same for any source definition (html, federalregister, page)
   feeds list|add|rm          API-made feeds (config-file ones listed, read-only)
   subs list|add|pause|resume|test   subscriptions; test sends a test alert
   alerts tail [--follow]     the newest alerts

@@ -1,46 +1,94 @@
 import { parseEnv } from '@regwatch/config';
+import { type FeedSource, FeedSourceSchema, formatIssues } from '@regwatch/contracts';
 import { createAddressPolicy, DEFAULT_USER_AGENT, parseAllowNets } from '@regwatch/outbound';
 import { feed } from '@regwatch/poller';
 import type { CommandIo } from '../io.js';
 
+const USAGE = `usage: regwatch poll-once <url> [--json]
+       regwatch poll-once --source '<source definition as JSON>' [--json]
+`;
+
+/** What a preview of a `page` source says instead of items: it has nothing to compare with. */
+const PAGE_NOTE =
+  'a page source emits an item only when its region changes; a preview has no earlier text to compare with, so this is the region as it reads now';
+
 /**
- * `regwatch poll-once <url> [--json]`: fetch, parse and normalize one feed with every guard the
- * poller uses (SSRF policy from REGWATCH_ALLOW_NETS, size cap, timeouts), and print its items.
+ * Reads `--source`'s JSON with the config schema. An id is optional here (a preview is not
+ * saved); every other field is checked as the config file and the API check it.
+ * @returns the source, or the problems, one `source.<path>: message` a line.
+ */
+export function parseSourceOption(json: string): { source: FeedSource } | { problems: string[] } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (err) {
+    return { problems: [`not JSON: ${(err as Error).message}`] };
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return { problems: ['must be a JSON object, e.g. {"type":"html","url":"…","selectors":{…}}'] };
+  }
+  const parsed = FeedSourceSchema.safeParse({ id: 'preview', ...raw });
+  return parsed.success ? { source: parsed.data } : { problems: formatIssues(parsed.error, 'source') };
+}
+
+/**
+ * `regwatch poll-once <url> [--json]` or `regwatch poll-once --source '<json>' [--json]`: fetch,
+ * parse and normalize one feed or source definition with every guard the poller uses (SSRF
+ * policy from REGWATCH_ALLOW_NETS, size cap, timeouts, charset handling), and print its items.
+ * `--source` takes any source type, so selectors can be tuned before a source is saved.
  */
 export async function pollOnce(args: string[], io: CommandIo): Promise<number> {
   const json = args.includes('--json');
-  const url = args.find((a) => !a.startsWith('--'));
-  if (!url) {
-    io.stderr('usage: regwatch poll-once <url> [--json]\n');
-    return 2;
+  const sourceAt = args.indexOf('--source');
+  let source: FeedSource;
+  if (sourceAt >= 0) {
+    const value = args[sourceAt + 1];
+    if (value === undefined || value.startsWith('--')) {
+      io.stderr(`regwatch poll-once: --source needs a JSON source definition\n${USAGE}`);
+      return 2;
+    }
+    const result = parseSourceOption(value);
+    if ('problems' in result) {
+      io.stderr(`regwatch poll-once: invalid --source:\n  ${result.problems.join('\n  ')}\n`);
+      return 2;
+    }
+    source = result.source;
+  } else {
+    const url = args.find((a) => !a.startsWith('--'));
+    if (!url) {
+      io.stderr(USAGE);
+      return 2;
+    }
+    source = { id: 'poll-once', url, intervalSeconds: 300, enabled: true };
   }
   try {
     const env = parseEnv(io.env);
     const policy = createAddressPolicy(parseAllowNets(env.REGWATCH_ALLOW_NETS));
-    const fetched = await feed.fetchFeed(url, {}, { policy, userAgent: DEFAULT_USER_AGENT });
-    if (fetched.status !== 'ok') throw new Error(`unexpected ${fetched.httpStatus} without validators`);
-    const parsed = await feed.parseFeed(fetched.body, {
-      feedId: 'poll-once',
-      baseUrl: fetched.finalUrl,
-      fetchedAt: new Date(),
-      ...(fetched.contentType ? { contentType: fetched.contentType } : {}),
-    });
+    const preview = await feed.previewSource(source, { policy, userAgent: DEFAULT_USER_AGENT });
+    const { parsed } = preview;
     if (json) {
       io.stdout(
         `${JSON.stringify({
           feed: {
-            url,
-            finalUrl: fetched.finalUrl,
+            url: preview.url,
+            finalUrl: preview.finalUrl,
             title: parsed.title,
             link: parsed.link,
             format: parsed.format,
-            httpStatus: fetched.httpStatus,
+            httpStatus: preview.httpStatus,
+            type: preview.type,
           },
           items: parsed.items,
+          ...(preview.regionText !== undefined ? { regionText: preview.regionText, note: PAGE_NOTE } : {}),
         })}\n`,
       );
+    } else if (preview.regionText !== undefined) {
+      const lines = preview.regionText === '' ? [] : preview.regionText.split('\n');
+      io.stdout(`${source.title ?? preview.url} (page, ${lines.length} lines in the region)\n`);
+      io.stdout(`note: ${PAGE_NOTE}\n`);
+      for (const line of lines) io.stdout(`  ${line}\n`);
     } else {
-      io.stdout(`${parsed.title ?? url} (${parsed.format}, ${parsed.items.length} items)\n`);
+      io.stdout(`${parsed.title ?? preview.url} (${parsed.format}, ${parsed.items.length} items)\n`);
       for (const item of parsed.items) {
         io.stdout(
           `- ${item.published.slice(0, 10)}${item.publishedEstimated ? '?' : ' '} ${item.title}\n    ${item.url ?? '(no link)'}\n`,
