@@ -24,6 +24,9 @@ export interface PageBaseline {
   text: string;
 }
 
+/** A removed `page` source's baseline goes by itself; a polled one's is refreshed at every poll. */
+export const PAGE_BASELINE_TTL_SECONDS = 180 * 24 * 3600;
+
 const NUMERIC = new Set(['lastStatus', 'consecutiveFailures', 'itemsSeen']);
 
 /** Per-feed state in one Redis hash; the api reads it for feed health. */
@@ -76,12 +79,22 @@ export class FeedStateStore {
    * starts from a new baseline instead of reporting the whole region as changed.
    */
   async pageBaseline(feedId: string): Promise<PageBaseline | undefined> {
-    const [of, text] = await this.redis.hmget(this.pageKey(feedId), 'of', 'text');
+    // Each read refreshes the TTL, so only a feed that stopped being polled loses its baseline.
+    const result = await this.redis
+      .multi()
+      .hmget(this.pageKey(feedId), 'of', 'text')
+      .expire(this.pageKey(feedId), PAGE_BASELINE_TTL_SECONDS)
+      .exec();
+    const [of, text] = (result?.[0]?.[1] as Array<string | null> | undefined) ?? [];
     return of == null || text == null ? undefined : { of, text };
   }
 
   async setPageBaseline(feedId: string, baseline: PageBaseline): Promise<void> {
-    await this.redis.hset(this.pageKey(feedId), { of: baseline.of, text: baseline.text });
+    await this.redis
+      .multi()
+      .hset(this.pageKey(feedId), { of: baseline.of, text: baseline.text })
+      .expire(this.pageKey(feedId), PAGE_BASELINE_TTL_SECONDS)
+      .exec();
   }
 
   private pageKey(feedId: string): string {

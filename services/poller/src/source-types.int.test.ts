@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { type FeedSource, FeedSourceSchema, type ItemJob } from '@regwatch/contracts';
 import { silentLogger } from '@regwatch/logger';
 import { createAddressPolicy } from '@regwatch/outbound';
-import { bullPrefix, createRedis } from '@regwatch/queue';
+import { bullPrefix, createRedis, stateKey } from '@regwatch/queue';
 import { FeedStateStore } from '@regwatch/store';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -157,8 +157,9 @@ describe('source types through the real poller (Redis, loopback server)', () => 
     expect(await state.pageBaseline(pageId!)).toMatchObject({
       text: 'Entity List\nCountry Entity\nChina Alpha Tech Co.',
     });
-    // The region text is kept apart from the health hash.
+    // The region text is kept apart from the health hash, and expires if the source goes away.
     expect(await state.get(pageId!)).not.toHaveProperty('text');
+    expect(await redis.ttl(stateKey(prefix, 'page', pageId!))).toBeGreaterThan(179 * 24 * 3600);
 
     // Unchanged documents: the server answers 304.
     for (const f of feeds) expect(await pollNow(p, f.id)).toEqual({ status: 'not-modified' });
