@@ -56,6 +56,10 @@ beforeAll(async () => {
       jurisdictions: ['CN'],
       entities: ['NVIDIA', 'H20'],
       storyId: 's-h20',
+      identifiers: [
+        { kind: 'eccn', value: '3A090.a' },
+        { kind: 'hs', value: '8542.31' },
+      ],
     }),
   );
   await api.app.ctx.alerts.save(
@@ -65,6 +69,7 @@ beforeAll(async () => {
       topics: ['export_controls'],
       jurisdictions: ['CN'],
       storyId: 's-h20',
+      identifiers: [{ kind: 'eccn', value: '3A001' }],
       sources: [{ feedId: 'news-zh', itemId: 'i-zh', title: 'Same story', published: new Date(T0).toISOString() }],
     }),
   );
@@ -143,6 +148,18 @@ describe('alerts over the API (real Redis)', () => {
         .problems.map((p: string) => p.split(':')[0])
         .sort(),
     ).toEqual(['from', 'limit', 'topic[0]']);
+  });
+
+  it('filters by trade-control identifier, a watched parent matching its children', async () => {
+    const ids = async (query: string) => (await get(`/v1/alerts?${query}`)).alerts.map((a) => a.id);
+    expect(await ids('identifier=3A090')).toEqual(['a-030']);
+    expect(await ids('identifier=3A090.b')).toEqual([]);
+    expect(await ids('identifier=HS%208542')).toEqual(['a-030']);
+    expect(await ids('identifier=3A001,8542.31')).toEqual(['a-031', 'a-030']);
+    expect(await ids('identifier=3A001&identifier=3A090')).toEqual(['a-031', 'a-030']);
+    const bad = await api.app.inject({ url: '/v1/alerts?identifier=3A090,NVIDIA', headers: await api.headers('ops') });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().problems).toEqual([expect.stringMatching(/^identifier\[1\]: not a trade-control identifier/)]);
   });
 
   it('shows a team only the alerts its subscriptions match', async () => {

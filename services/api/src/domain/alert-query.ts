@@ -1,4 +1,11 @@
-import { type Alert, rankSeverity, type Severity } from '@regwatch/contracts';
+import {
+  type Alert,
+  type AlertIdentifier,
+  identifierAncestorKeys,
+  identifierKey,
+  rankSeverity,
+  type Severity,
+} from '@regwatch/contracts';
 import type { AlertStore } from '@regwatch/store';
 
 /** What `GET /v1/alerts` can filter on; every given dimension must match, within one any value. */
@@ -10,6 +17,11 @@ export interface AlertFilter {
   severities?: readonly Severity[];
   minSeverity?: Severity;
   feedIds?: readonly string[];
+  /**
+   * Trade-control identifiers, parsed (`parseIdentifierQuery`); an alert matches when it names one
+   * of them or anything below it (`3A090` matches `3A090.a`), as subscriptions match.
+   */
+  identifiers?: readonly AlertIdentifier[];
   /** Epoch ms, inclusive. */
   from?: number;
   /** Epoch ms, exclusive. */
@@ -47,6 +59,11 @@ export function matchesFilter(alert: Alert, filter: AlertFilter): boolean {
   if (filter.entities && filter.entities.length > 0) {
     const have = alert.entities.map((e) => e.toLowerCase());
     if (!filter.entities.some((e) => have.includes(e.toLowerCase()))) return false;
+  }
+  if (filter.identifiers && filter.identifiers.length > 0) {
+    const wanted = new Set(filter.identifiers.map(identifierKey));
+    const named = (alert.identifiers ?? []).some((id) => identifierAncestorKeys(id).some((k) => wanted.has(k)));
+    if (!named) return false;
   }
   if (filter.severities && filter.severities.length > 0 && !filter.severities.includes(alert.severity)) return false;
   if (filter.minSeverity && rankSeverity(alert.severity) < rankSeverity(filter.minSeverity)) return false;

@@ -2,7 +2,9 @@ import {
   AlertSchema,
   AlertSourceSchema,
   DeliveryAttemptSchema,
+  IdentifierQuerySchema,
   JurisdictionSchema,
+  parseIdentifierQuery,
   SeveritySchema,
   type Subscription,
   TopicSchema,
@@ -36,6 +38,9 @@ export const AlertQuerySchema = z.object({
   severity: list(SeveritySchema),
   minSeverity: SeveritySchema.optional(),
   feed: list(z.string().min(1).max(64)),
+  identifier: list(IdentifierQuerySchema).describe(
+    'trade-control identifiers (3A090, 8542.31, 15 CFR 744, 2025-12345, 90 FR 12345): one value, a comma-separated list, or the parameter repeated; an alert naming any of them or anything below one matches (3A090 matches 3A090.a)',
+  ),
   from: IsoTime.optional().describe('created at or after (inclusive)'),
   to: IsoTime.optional().describe('created before (exclusive)'),
   q: z.string().min(1).max(200).optional().describe('words that must all appear in the title, summary or entities'),
@@ -121,6 +126,14 @@ export function alertRoutes(ctx: ApiContext) {
             ...(q.severity ? { severities: q.severity } : {}),
             ...(q.minSeverity ? { minSeverity: q.minSeverity } : {}),
             ...(q.feed ? { feedIds: q.feed } : {}),
+            ...(q.identifier
+              ? {
+                  identifiers: q.identifier.flatMap((s) => {
+                    const id = parseIdentifierQuery(s);
+                    return 'error' in id ? [] : [id];
+                  }),
+                }
+              : {}),
             ...(q.from ? { from: Date.parse(q.from) } : {}),
             ...(q.to ? { to: Date.parse(q.to) } : {}),
             ...(q.q ? { text: q.q } : {}),
