@@ -9,3 +9,4 @@ export {
   parseEnv,
   readConfigFile,
 } from './load.js';
+export { expandFeedPresets } from './presets.js';

@@ -4,6 +4,7 @@ import { formatIssues } from '@regwatch/contracts';
 import { parse as parseYaml } from 'yaml';
 import { type Env, EnvSchema } from './env.js';
 import { type ConfigFile, ConfigFileSchema } from './file.js';
+import { expandFeedPresets } from './presets.js';
 
 /** A config that could not be loaded; `problems` holds one `path: why` line each. */
 export class ConfigError extends Error {
@@ -84,7 +85,9 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
     throw new ConfigError(source, [`not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`]);
   }
   const problems: string[] = [];
-  const expanded = interpolateEnv(doc ?? {}, env, problems);
+  const interpolated = interpolateEnv(doc ?? {}, env, problems);
+  // `- preset: mofcom-export-control` feed entries become the catalogue preset's feed.
+  const expanded = expandFeedPresets(interpolated, problems);
   if (problems.length > 0) throw new ConfigError(source, problems);
   const result = ConfigFileSchema.safeParse(expanded);
   if (!result.success) throw new ConfigError(source, formatIssues(result.error));

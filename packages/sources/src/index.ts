@@ -1,0 +1,15 @@
+export {
+  type Catalog,
+  closestPresetIds,
+  DEFAULT_CATALOG_PATH,
+  defaultCatalog,
+  feedFromPreset,
+  listPresets,
+  loadCatalog,
+  type Preset,
+  parseCatalog,
+  presetById,
+  presetFeedInput,
+  SourcesError,
+  unknownPresetMessage,
+} from './catalog.js';
