@@ -16,7 +16,7 @@ function classifyText(text: string, engine: Engine): { ok: true; out: unknown } 
 
 /**
  * `regwatch classify`: one item `{title, summary, url?, lang?}` on stdin, its classification on
- * stdout. With `--jsonl`, one item per line in and one result per line out, in order; a bad line
+ * stdout, `identifiers` included (ECCNs, HS codes, CFR, FR numbers, dates, with offsets). With `--jsonl`, one item per line in and one result per line out, in order; a bad line
  * yields `{"error": …}` in its place and the exit code is 1.
  */
 export async function classify(args: string[], io: CommandIo, engine: Engine): Promise<number> {
