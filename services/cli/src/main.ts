@@ -10,6 +10,7 @@ import { dlq } from './commands/dlq.js';
 import { evalCommand } from './commands/eval.js';
 import { feeds } from './commands/feeds.js';
 import { pollOnce } from './commands/poll-once.js';
+import { sources } from './commands/sources.js';
 import { start } from './commands/start.js';
 import { subs } from './commands/subs.js';
 import { tokens } from './commands/tokens.js';
@@ -24,7 +25,9 @@ const USAGE = `usage: regwatch <command>
   eval <file.jsonl> [--json] precision/recall on a labelled set
   poll-once <url> [--json]   fetch, parse and normalize one feed and print its items
   poll-once --source '<json>' [--json]   the same for any source definition (html, federalregister, page)
-  feeds list|add|rm          API-made feeds (config-file ones listed, read-only)
+  feeds list|add|rm          API-made feeds (config-file ones listed, read-only); add --preset <id>
+  sources list [--json]      the source catalogue: presets for official sources
+  sources check [ids…]       poll each preset once and say which yield items
   subs list|add|pause|resume|test   subscriptions; test sends a test alert
   alerts tail [--follow]     the newest alerts
   dlq list|replay            dead-lettered and failed deliveries
@@ -65,6 +68,8 @@ async function main(argv: string[]): Promise<number> {
       return pollOnce(rest, io);
     case 'feeds':
       return feeds(rest, io);
+    case 'sources':
+      return sources(rest, io);
     case 'subs':
       return subs(rest, io);
     case 'alerts':

@@ -1,11 +1,13 @@
 import { readCatalog } from '@regwatch/api';
-import { FeedSourceSchema, formatIssues } from '@regwatch/contracts';
+import { type FeedSource, FeedSourceSchema, feedSourceUrl, formatIssues } from '@regwatch/contracts';
+import { defaultCatalog, feedFromPreset, SourcesError } from '@regwatch/sources';
 import { CatalogStore, FeedStateStore } from '@regwatch/store';
 import type { CommandIo } from '../io.js';
 import { CommandError, table, takeOption, withStores } from './redis-context.js';
 
 const USAGE = `usage: regwatch feeds list [--json]
        regwatch feeds add <id> <url> [--interval <seconds>] [--title <text>] [--disabled]
+       regwatch feeds add --preset <preset id> [--id <id>] [--interval <seconds>] [--title <text>] [--disabled]
        regwatch feeds rm <id>
 `;
 
@@ -32,17 +34,18 @@ export async function feeds(args: string[], io: CommandIo): Promise<number> {
         io.stdout(`${JSON.stringify(located.map((f, i) => ({ ...f.item, source: f.source, health: health[i] })))}\n`);
         return 0;
       }
-      const rows = [['ID', 'SOURCE', 'EVERY', 'ENABLED', 'LAST', 'FAILURES', 'URL']];
+      const rows = [['ID', 'SOURCE', 'TYPE', 'EVERY', 'ENABLED', 'LAST', 'FAILURES', 'URL']];
       located.forEach(({ item, source }, i) => {
         const h = health[i]!;
         rows.push([
           item.id,
           source,
+          item.type ?? 'rss',
           `${item.intervalSeconds}s`,
           item.enabled ? 'yes' : 'no',
           h.lastStatus !== undefined ? String(h.lastStatus) : '-',
           String(h.consecutiveFailures),
-          item.url,
+          feedSourceUrl(item),
         ]);
       });
       io.stdout(table(rows));
@@ -51,21 +54,42 @@ export async function feeds(args: string[], io: CommandIo): Promise<number> {
 
     if (sub === 'add') {
       const [interval, afterInterval] = takeOption(rest, '--interval');
-      const [title, more] = takeOption(afterInterval, '--title');
+      const [title, afterTitle] = takeOption(afterInterval, '--title');
+      const [preset, afterPreset] = takeOption(afterTitle, '--preset');
+      const [presetFeedId, more] = takeOption(afterPreset, '--id');
       const disabled = more.includes('--disabled');
-      const [id, url] = more.filter((a) => !a.startsWith('--'));
-      if (!id || !url) throw new CommandError(`feed id and URL are required\n${USAGE}`);
-      const parsed = FeedSourceSchema.safeParse({
-        id,
-        url,
+      const positional = more.filter((a) => !a.startsWith('--'));
+      const overrides = {
         ...(interval !== undefined ? { intervalSeconds: Number(interval) } : {}),
         ...(title !== undefined ? { title } : {}),
         ...(disabled ? { enabled: false } : {}),
-      });
-      if (!parsed.success) throw new CommandError(`invalid feed:\n  ${formatIssues(parsed.error).join('\n  ')}`);
+      };
+      let feed: FeedSource;
+      if (preset !== undefined) {
+        // A catalogue preset: its URL, type and selectors, with the options laid over them.
+        if (positional.length > 0) throw new CommandError(`--preset takes no id or URL; use --id <id>\n${USAGE}`);
+        try {
+          feed = feedFromPreset(preset, { ...(presetFeedId !== undefined ? { id: presetFeedId } : {}), ...overrides });
+        } catch (err) {
+          if (err instanceof SourcesError) throw new CommandError(`invalid feed:\n  ${err.problems.join('\n  ')}`);
+          throw err;
+        }
+      } else {
+        const [id, url] = positional;
+        if (!id || !url) throw new CommandError(`feed id and URL (or --preset <id>) are required\n${USAGE}`);
+        const parsed = FeedSourceSchema.safeParse({ id, url, ...overrides });
+        if (!parsed.success) throw new CommandError(`invalid feed:\n  ${formatIssues(parsed.error).join('\n  ')}`);
+        feed = parsed.data;
+      }
+      const { id } = feed;
       if (isFileFeed(id)) throw new CommandError(`feed "${id}" is in the config file; change it there`);
-      if (!(await catalog.createFeed(parsed.data))) throw new CommandError(`feed "${id}" already exists`);
-      io.stdout(`added feed ${id} (every ${parsed.data.intervalSeconds}s); the poller picks it up within seconds\n`);
+      if (!(await catalog.createFeed(feed))) throw new CommandError(`feed "${id}" already exists`);
+      const unverified = preset !== undefined && !defaultCatalog().get(preset)?.verified;
+      const from =
+        preset === undefined
+          ? ''
+          : ` from preset ${preset}${unverified ? ` (unverified: \`regwatch sources check ${preset}\` tests it)` : ''}`;
+      io.stdout(`added feed ${id}${from} (every ${feed.intervalSeconds}s); the poller picks it up within seconds\n`);
       return 0;
     }
 
