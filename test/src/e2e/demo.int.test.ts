@@ -9,7 +9,7 @@ const CLI = fileURLToPath(new URL('../../../services/cli/dist/main.js', import.m
 
 /** `pnpm demo` as a new user runs it: the built CLI, offline, alerts into the outbox and the webhook log. */
 describe.skipIf(!existsSync(CLI))('pnpm demo', () => {
-  it('delivers every sample story once by webhook and email within 30 s', async () => {
+  it('delivers every sample story (RSS, a GBK HTML list page, a Federal Register API) once by webhook and email within 30 s', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'rw-demo-'));
     try {
       const child = spawn(process.execPath, [CLI, 'demo', '--exit-when-done'], {
@@ -34,12 +34,18 @@ describe.skipIf(!existsSync(CLI))('pnpm demo', () => {
         .filter((h) => h.payload.type === 'alert.created');
       const mails = readdirSync(join(dataDir, 'outbox')).filter((f) => f.endsWith('.eml'));
       // One alert.created per story; the syndicated copy may add an alert.updated, never a second alert.
-      expect(hooks).toHaveLength(5);
-      expect(new Set(hooks.map((h) => h.webhookId)).size).toBe(5);
-      expect(mails).toHaveLength(5);
+      // 5 from the RSS feeds, 1 from the MOFCOM-like HTML list, 1 from the Federal Register-like API.
+      expect(hooks).toHaveLength(7);
+      expect(new Set(hooks.map((h) => h.webhookId)).size).toBe(7);
+      expect(mails).toHaveLength(7);
       const titles = hooks.map((h) => h.payload.data.title);
       expect(titles.some((t) => t.includes('NVIDIA H20'))).toBe(true);
-      expect(titles.some((t) => /review|wedding|CSV/i.test(t))).toBe(false);
+      // Decoded from GBK, read with the mofcom-export-control preset's selectors.
+      expect(titles).toContain('商务部 海关总署公告2026年第18号 关于对部分无人机相关物项实施出口管制的公告');
+      expect(titles.some((t) => t.startsWith('Revisions to License Requirements for Advanced Computing Items'))).toBe(
+        true,
+      );
+      expect(titles.some((t) => /review|wedding|CSV|消费促进|新闻发布会|Advisory Committee/i.test(t))).toBe(false);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

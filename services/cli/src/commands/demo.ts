@@ -7,13 +7,25 @@ import { type Config, ConfigFileSchema, parseEnv } from '@regwatch/config';
 import { createLogger } from '@regwatch/logger';
 import { createAddressPolicy, parseAllowNets } from '@regwatch/outbound';
 import { bullPrefix, createRedis, onShutdown } from '@regwatch/queue';
-import { renderRss, TECH_DESK, TRADE_DESK } from '../demo/sample-feeds.js';
+import { feedFromPreset } from '@regwatch/sources';
+import iconv from 'iconv-lite';
+import {
+  FEDERAL_REGISTER_DOCS,
+  MOFCOM_LIST,
+  renderFederalRegisterJson,
+  renderMofcomListPage,
+  renderRss,
+  TECH_DESK,
+  TRADE_DESK,
+} from '../demo/sample-feeds.js';
 import { startDemoSink } from '../demo/webhook-sink.js';
 import type { CommandIo } from '../io.js';
 import { ensureRedis } from '../redis-launcher.js';
 import { runAll } from '../run-all.js';
 
 const DEMO_PREFIX = 'regwatch-demo';
+/** Where the MOFCOM-like list page is served: the preset's own path. */
+const MOFCOM_PATH = '/article/zcfg/gnzcfg/zcfggzqd/';
 
 /**
  * `regwatch demo`: the whole pipeline offline. Sample feeds are served from loopback, a local
@@ -55,6 +67,16 @@ export async function demo(args: string[], io: CommandIo): Promise<number> {
       res
         .writeHead(200, { 'content-type': 'application/rss+xml; charset=utf-8' })
         .end(renderRss('Tech desk', base, TECH_DESK, now));
+    // An HTML list page in GBK, as MOFCOM serves them, read with the mofcom-export-control preset.
+    else if (req.url === MOFCOM_PATH)
+      res
+        .writeHead(200, { 'content-type': 'text/html; charset=GBK' })
+        .end(iconv.encode(renderMofcomListPage(base, MOFCOM_LIST, now), 'gbk'));
+    // A Federal Register documents.json answer, read with the fr-bis preset.
+    else if (req.url?.startsWith('/api/v1/documents.json?'))
+      res
+        .writeHead(200, { 'content-type': 'application/json; charset=utf-8' })
+        .end(renderFederalRegisterJson(base, FEDERAL_REGISTER_DOCS, now));
     else res.writeHead(404).end();
   });
   await new Promise<void>((r) => feeds.listen(0, '127.0.0.1', r));
@@ -66,6 +88,19 @@ export async function demo(args: string[], io: CommandIo): Promise<number> {
     feeds: [
       { id: 'demo-trade-desk', url: `${feedBase}/trade-desk.xml`, intervalSeconds: 30, title: 'Trade desk (sample)' },
       { id: 'demo-tech-desk', url: `${feedBase}/tech-desk.xml`, intervalSeconds: 30, title: 'Tech desk (sample)' },
+      // Catalogue presets pointed at loopback copies: the same selectors and parsing as the real sites.
+      feedFromPreset('mofcom-export-control', {
+        id: 'demo-mofcom',
+        url: `${feedBase}${MOFCOM_PATH}`,
+        intervalSeconds: 30,
+        title: '商务部 出口管制公告 (sample)',
+      }),
+      feedFromPreset('fr-bis', {
+        id: 'demo-federal-register',
+        url: `${feedBase}/api/v1/documents.json?conditions%5Bagencies%5D%5B%5D=industry-and-security-bureau&order=newest`,
+        intervalSeconds: 30,
+        title: 'Federal Register — BIS (sample)',
+      }),
     ],
     subscriptions: [
       {
@@ -91,11 +126,13 @@ export async function demo(args: string[], io: CommandIo): Promise<number> {
     outboxDir,
   });
 
-  const expected = new Set([...TRADE_DESK, ...TECH_DESK].filter((s) => s.expect === 'flag').map((s) => s.summary)).size;
-  say(`regwatch demo: 2 sample feeds on ${feedBase}, API on ${app.apiUrl}`);
+  const samples = [...TRADE_DESK, ...TECH_DESK, ...MOFCOM_LIST, ...FEDERAL_REGISTER_DOCS];
+  // Distinct stories: the syndicated copy repeats a trade-desk summary; list-page items have only a title.
+  const expected = new Set(samples.filter((s) => s.expect === 'flag').map((s) => s.summary || s.title)).size;
   say(
-    `  ${TRADE_DESK.length + TECH_DESK.length} items, ${expected} distinct export-control/customs stories expected to alert`,
+    `regwatch demo: 2 RSS feeds, an HTML list page (GBK) and a Federal Register API on ${feedBase}, API on ${app.apiUrl}`,
   );
+  say(`  ${samples.length} items, ${expected} distinct export-control/customs stories expected to alert`);
   say(`  webhooks → ${webhookLog}   email → ${outboxDir}/*.eml\n`);
   const mails = new Set<string>();
   const watcher = watch(outboxDir, (_event, name) => {

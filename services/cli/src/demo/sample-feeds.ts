@@ -110,3 +110,124 @@ ${items}
 </rss>
 `;
 }
+
+/**
+ * Items of the MOFCOM-like export-control list page (an HTML source read with the
+ * `mofcom-export-control` preset's selectors): `slug` becomes the article path.
+ */
+export const MOFCOM_LIST: SampleStory[] = [
+  {
+    slug: '202611/1301',
+    title: '商务部 海关总署公告2026年第18号 关于对部分无人机相关物项实施出口管制的公告',
+    summary: '',
+    expect: 'flag',
+  },
+  {
+    slug: '202611/1298',
+    title: '商务部关于举办2026年全国消费促进月活动的通知',
+    summary: '',
+    expect: 'ignore',
+  },
+  {
+    slug: '202611/1290',
+    title: '商务部召开例行新闻发布会',
+    summary: '',
+    expect: 'ignore',
+  },
+];
+
+/**
+ * A list page in the layout MOFCOM's list template uses (`ul.txtList_01 > li` with a link and a
+ * date `span`), written for the demo. The server sends it GBK-encoded, as MOFCOM pages often are.
+ */
+export function renderMofcomListPage(baseUrl: string, stories: SampleStory[], now: Date): string {
+  const esc = (s: string) =>
+    s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  const items = stories
+    .map((s, i) => {
+      const date = new Date(now.getTime() - i * 86_400_000).toISOString().slice(0, 10);
+      return `        <li><a href="/article/zcfg/gnzcfg/zcfggzqd/${s.slug}.html" title="${esc(s.title)}" target="_blank">${esc(s.title)}</a><span>${date}</span></li>`;
+    })
+    .join('\n');
+  return `<!DOCTYPE html>
+<html>
+<head>
+<meta http-equiv="Content-Type" content="text/html; charset=gbk">
+<title>公告 - 中国出口管制信息网（演示）</title>
+<script>var _cofing1 = {href: "", type: 0};</script>
+</head>
+<body>
+  <div class="header"><a href="${baseUrl}/">首页</a> &gt; 政策法规 &gt; 公告</div>
+  <div class="listCon">
+    <ul class="txtList_01">
+${items}
+    </ul>
+    <div class="listline"></div>
+    <div class="page">共1页</div>
+  </div>
+</body>
+</html>
+`;
+}
+
+/** Documents of the Federal Register-like API response (a `federalregister` source). */
+export const FEDERAL_REGISTER_DOCS: Array<SampleStory & { type: string; documentNumber: string; cfrPart?: number }> = [
+  {
+    slug: 'revisions-to-license-requirements-for-advanced-computing-items',
+    documentNumber: '2026-24117',
+    type: 'Rule',
+    title: 'Revisions to License Requirements for Advanced Computing Items and Semiconductor Manufacturing Equipment',
+    summary:
+      'The Bureau of Industry and Security amends the Export Administration Regulations (EAR) to revise license requirements for items classified under ECCN 3A090 and 4A090.',
+    cfrPart: 744,
+    expect: 'flag',
+  },
+  {
+    slug: 'information-systems-technical-advisory-committee-notice-of-partially-closed-meeting',
+    documentNumber: '2026-24002',
+    type: 'Notice',
+    title: 'Information Systems Technical Advisory Committee; Notice of Partially Closed Meeting',
+    summary: 'The Information Systems Technical Advisory Committee will meet to discuss technical questions.',
+    expect: 'ignore',
+  },
+];
+
+/**
+ * A response in the shape of the Federal Register documents API (`documents.json`: `count`,
+ * `results[]` with `document_number`, `type`, `agencies`, `cfr_references`, dates and links),
+ * written for the demo with links on `baseUrl`.
+ */
+export function renderFederalRegisterJson(baseUrl: string, docs: typeof FEDERAL_REGISTER_DOCS, now: Date): string {
+  const bis = {
+    raw_name: 'DEPARTMENT OF COMMERCE, Bureau of Industry and Security',
+    name: 'Industry and Security Bureau',
+    id: 241,
+    slug: 'industry-and-security-bureau',
+    parent_id: 54,
+  };
+  const commerce = {
+    raw_name: 'DEPARTMENT OF COMMERCE',
+    name: 'Commerce Department',
+    id: 54,
+    slug: 'commerce-department',
+    parent_id: null,
+  };
+  const results = docs.map((d, i) => {
+    const day = new Date(now.getTime() - i * 86_400_000).toISOString().slice(0, 10);
+    return {
+      title: d.title,
+      type: d.type,
+      abstract: d.summary,
+      document_number: d.documentNumber,
+      html_url: `${baseUrl}/documents/${day.replace(/-/g, '/')}/${d.documentNumber}/${d.slug}`,
+      pdf_url: `${baseUrl}/pdf/FR-${day}/${d.documentNumber}.pdf`,
+      publication_date: day,
+      agencies: [commerce, bis],
+      effective_on: d.type === 'Rule' ? day : null,
+      comments_close_on: null,
+      cfr_references: d.cfrPart ? [{ title: 15, part: d.cfrPart, chapter: 'VII' }] : [],
+      citation: `91 FR ${54_321 + i * 17}`,
+    };
+  });
+  return `${JSON.stringify({ count: results.length, description: 'Documents from the Industry and Security Bureau (demo)', total_pages: 1, results }, null, 2)}\n`;
+}
