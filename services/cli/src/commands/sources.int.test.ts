@@ -43,8 +43,27 @@ const FR_LIKE = JSON.stringify({
   ],
 });
 
+/** OFAC-like: Drupal views rows, a link to /recent-actions/<date>, a "MM/DD/YYYY - category" line. */
+const OFAC_LIKE = `<html><body><div class="view-content">
+  <div class="views-row"><a href="/recent-actions/20261121">Counter Terrorism Designations; Iran-related Designation Removal</a>
+    <div class="margin-top-1">11/21/2026 - Counter Terrorism Designations</div></div>
+  <div class="views-row"><a href="/recent-actions/20261118">Russia-related Designations</a>
+    <div class="margin-top-1">11/18/2026 - Russia-related Designations</div></div>
+</div></body></html>`;
+
+/** BIS-like: rows holding a /press-release/ link and a time element. */
+const BIS_LIKE = `<html><body><nav><a href="/about">About</a></nav>
+  <div class="views-row"><time datetime="2026-11-19T17:00:00Z">November 19, 2026</time>
+    <a href="/press-release/commerce-adds-entities-entity-list">Commerce Adds Entities to the Entity List</a></div>
+  <div class="views-row"><time datetime="2026-11-12T15:30:00Z">November 12, 2026</time>
+    <a href="/press-release/bis-imposes-penalty">BIS Imposes Penalty for Unlicensed Exports</a></div>
+</body></html>`;
+
 let server: Server;
 let origin: string;
+/** A second mirror where every HTML preset's page is healthy. */
+let healthy: Server;
+let healthyOrigin: string;
 const requested: string[] = [];
 
 beforeAll(async () => {
@@ -64,10 +83,22 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  healthy = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    const html = (body: string) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(body);
+    if (path === '/article/xwfb/')
+      res.writeHead(200, { 'content-type': 'text/html' }).end(iconv.encode(MOFCOM_LIKE, 'gbk'));
+    else if (path === '/recent-actions') html(OFAC_LIKE);
+    else if (path === '/news-updates') html(BIS_LIKE);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => healthy.listen(0, '127.0.0.1', r));
+  healthyOrigin = `http://127.0.0.1:${(healthy.address() as AddressInfo).port}`;
 });
 
 afterAll(async () => {
   await new Promise<void>((r) => server.close(() => r()));
+  await new Promise<void>((r) => healthy.close(() => r()));
   const keys = await redis.keys(`${bullPrefix(prefix)}*`);
   if (keys.length > 0) await redis.del(...keys);
   await redis.quit();
@@ -119,6 +150,27 @@ describe('regwatch sources check (loopback copies of the sites)', () => {
     expect(results[0]).toMatchObject({ httpStatus: 200, items: 2 });
     expect(results[1]).toMatchObject({ httpStatus: 200, items: 0 });
     expect(results[2]!.error).toMatch(/503/);
+  });
+
+  it("reads the other HTML presets' selectors and date formats from pages laid out like the sites", async () => {
+    const { code, out } = await run(sources, [
+      'check',
+      '--json',
+      '--rebase',
+      healthyOrigin,
+      'mofcom-press',
+      'ofac-recent-actions',
+      'bis-press',
+    ]);
+    const results = JSON.parse(out) as PresetCheck[];
+    expect(code, out).toBe(0);
+    expect(results.map((r) => [r.id, r.items, r.newest?.slice(0, 10), r.verdict])).toEqual([
+      // No charset in the header: the page's meta says GBK.
+      ['mofcom-press', 2, '2026-11-20', 'ok'],
+      // "11/21/2026 - Counter Terrorism Designations" read with dateFormat MM/DD/YYYY.
+      ['ofac-recent-actions', 2, '2026-11-21', 'ok'],
+      ['bis-press', 2, '2026-11-19', 'ok'],
+    ]);
   });
 
   it('refuses loopback without REGWATCH_ALLOW_NETS (the SSRF guard applies)', async () => {
