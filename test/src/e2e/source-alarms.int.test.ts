@@ -95,7 +95,7 @@ describe('source alarms end to end (real Redis, feed server, SMTP server and web
     });
     closers.push(() => poller.close());
     await waitUntil(
-      async () => (await poller.pollsQueue.getJobCounts('completed')).completed >= 1,
+      async () => ((await poller.pollsQueue.getJobCounts('completed')).completed ?? 0) >= 1,
       10_000,
       () => 'the first scheduled poll',
     );
@@ -133,7 +133,7 @@ describe('source alarms end to end (real Redis, feed server, SMTP server and web
       async () => {
         const c = await poller.opsQueue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
         completed = c.completed ?? 0;
-        return c.waiting + c.active + c.delayed === 0;
+        return (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) === 0;
       },
       15_000,
       () => 'the ops queue to drain',

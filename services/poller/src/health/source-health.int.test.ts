@@ -104,7 +104,7 @@ async function setup(
   });
   // The scheduler polls a new feed at once: let that first poll finish before the test runs its own.
   const deadline = Date.now() + 10_000;
-  while ((await handle.pollsQueue.getJobCounts('completed', 'failed')).completed < 1) {
+  while (((await handle.pollsQueue.getJobCounts('completed')).completed ?? 0) < 1) {
     if (Date.now() > deadline) throw new Error('the first scheduled poll did not finish');
     await new Promise((r) => setTimeout(r, 20));
   }
