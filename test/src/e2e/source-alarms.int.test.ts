@@ -28,18 +28,26 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what:
   }
 }
 
-/** A ministry's announcement list as RSS; "the layout changed" is the same document with no entries left. */
-function announcements(ids: string[]): string {
-  const items = ids
+/** A ministry's announcement list page (written for this test, laid out like a typical government list). */
+function listPage(ids: string[]): string {
+  const entries = ids
     .map(
       (id) =>
-        `<item><title>Announcement No. ${id} on export control of dual-use items</title>` +
-        `<link>https://ministry.example/announcements/${id}.html</link><guid>https://ministry.example/announcements/${id}.html</guid>` +
-        `<pubDate>Mon, 02 Mar 2026 08:00:00 GMT</pubDate></item>`,
+        `<li><a href="/article/${id}.html">关于两用物项出口管制的公告 ${id}</a><span class="date">2026-03-0${id.slice(-1)}</span></li>`,
     )
     .join('');
-  return `<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Announcements</title><link>https://ministry.example/</link>${items}</channel></rss>`;
+  return `<!doctype html><html><head><meta charset="utf-8"><title>公告</title></head><body><ul class="news-list">${entries}</ul></body></html>`;
 }
+
+/** The same announcements after a redesign: the list is now cards, so the configured selectors match nothing. */
+function redesignedPage(ids: string[]): string {
+  const cards = ids
+    .map((id) => `<div class="card"><h3><a href="/article/${id}.html">公告 ${id}</a></h3></div>`)
+    .join('');
+  return `<!doctype html><html><head><meta charset="utf-8"><title>公告</title></head><body><section class="cards">${cards}</section></body></html>`;
+}
+
+const HTML = 'text/html; charset=utf-8';
 
 /** A feed id whose hourly slot is over a minute away: the scheduler polls it once at start, then leaves it to the test. */
 function quietId(base: string): string {
@@ -67,10 +75,12 @@ describe('source alarms end to end (real Redis, feed server, SMTP server and web
     feeds = await startFeedServer();
     hooks = await startWebhookReceiver(secret);
     smtp = await startSmtpSink();
-    feeds.set('/announcements.xml', announcements(['2026-1', '2026-2', '2026-3']));
+    feeds.set('/announcements/', listPage(['2026-1', '2026-2', '2026-3']), HTML);
     feed = FeedSourceSchema.parse({
       id: feedId,
-      url: `${feeds.url}/announcements.xml`,
+      type: 'html',
+      url: `${feeds.url}/announcements/`,
+      selectors: { item: 'ul.news-list > li', title: 'a', link: 'a@href', date: 'span.date' },
       title: 'Ministry export-control announcements',
       intervalSeconds: 3600,
     });
@@ -141,12 +151,12 @@ describe('source alarms end to end (real Redis, feed server, SMTP server and web
     return completed;
   }
 
-  it('a page whose list disappears sends one "opened" notice per channel, and one "resolved" when it is back', async () => {
+  it('an html list page whose layout changes sends one "opened" notice per channel, and one "resolved" when fixed', async () => {
     const store = new SourceIncidentStore(redis, prefix);
     expect(await store.get(feedId)).toMatchObject({ hasYielded: true, lastItems: 3 });
 
-    // The layout changes: the page still answers 200, but the list is gone.
-    feeds.set('/announcements.xml', announcements([]));
+    // The site is redesigned: the page still answers 200, but the selectors find no entry.
+    feeds.set('/announcements/', redesignedPage(['2026-1', '2026-2', '2026-3']), HTML);
     hooks.failNext(503); // the ops webhook's first attempt fails and is retried; the email is not re-sent
     expect(await pollAnHourLater()).toMatchObject({ status: 'ok', items: 0 });
     expect(await pollAnHourLater()).toEqual({ status: 'not-modified' });
@@ -177,8 +187,9 @@ describe('source alarms end to end (real Redis, feed server, SMTP server and web
       },
     });
 
-    // Fixed: the list is back with one new announcement; the next poll (304) confirms it.
-    feeds.set('/announcements.xml', announcements(['2026-1', '2026-2', '2026-3', '2026-4']));
+    // Fixed (the site reverted, or the selectors were updated): the list is back with one new
+    // announcement; the next poll (304) confirms it.
+    feeds.set('/announcements/', listPage(['2026-1', '2026-2', '2026-3', '2026-4']), HTML);
     expect(await pollAnHourLater()).toMatchObject({ status: 'ok', items: 4, newItems: 1 });
     expect(await pollAnHourLater()).toEqual({ status: 'not-modified' });
     await smtp.waitFor(2);

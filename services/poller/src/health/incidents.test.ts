@@ -143,6 +143,29 @@ describe('empty', () => {
   });
 });
 
+describe('page sources', () => {
+  it('a watched region that did not change (zero items) is never `empty`', () => {
+    let health = initialSourceHealth();
+    const changes: IncidentChange[] = [];
+    const observations: PollObservation[] = [ok(1, 1), ok(0, 0), ok(0, 0), notModified, ok(0, 0), ok(0, 0)];
+    observations.forEach((observation, i) => {
+      const r = evaluatePoll({
+        feedId: 'entity-list-supplement',
+        previous: health,
+        observation,
+        arrivalsMs: [],
+        now: new Date(T0 + i * HOUR),
+        hasItemList: false,
+      });
+      health = r.next;
+      changes.push(...r.changes);
+    });
+    expect(changes).toEqual([]);
+    expect(health).toMatchObject({ hasYielded: false, emptyStreak: 0, okStreak: 6 });
+    expect(health.lastArrivalAt).toBe(new Date(T0).toISOString());
+  });
+});
+
 describe('failing', () => {
   it('opens after three parse failures in a row, naming the error, and resolves after two good polls', () => {
     const s = source();

@@ -39,6 +39,12 @@ export interface EvaluateInput {
   arrivalsMs: readonly number[];
   now: Date;
   thresholds?: IncidentThresholds;
+  /**
+   * Whether a poll's item count says what the source lists (default true). False for a `page`
+   * source: it yields an item only when its region changed, so zero is its normal answer (a
+   * region that vanished fails the poll with FEED_PARSE instead, which is `failing`).
+   */
+  hasItemList?: boolean;
 }
 
 export interface EvaluateResult {
@@ -81,8 +87,9 @@ export function evaluatePoll(input: EvaluateInput): EvaluateResult {
   } else {
     next.failStreak = 0;
     next.okStreak = prev.okStreak + 1;
-    const items = obs.kind === 'ok' ? obs.items : prev.lastItems;
-    if (obs.kind === 'ok') next.lastItems = obs.items;
+    const isCounted = input.hasItemList ?? true;
+    const items = !isCounted ? undefined : obs.kind === 'ok' ? obs.items : prev.lastItems;
+    if (obs.kind === 'ok' && isCounted) next.lastItems = obs.items;
     if (items !== undefined) {
       if (items > 0) {
         next.hasYielded = true;

@@ -34,7 +34,7 @@ export function opsJobId(job: Pick<OpsEventJob, 'incident' | 'transition'>): str
  * ids, so a notice is neither lost nor sent twice.
  */
 export async function observePoll(
-  feed: Pick<FeedSource, 'id'> & { title?: string | undefined; url?: string | undefined },
+  feed: Pick<FeedSource, 'id'> & { type?: string | undefined; title?: string | undefined; url?: string | undefined },
   observation: PollObservation,
   deps: SourceHealthDeps,
 ): Promise<IncidentChange[]> {
@@ -47,6 +47,7 @@ export async function observePoll(
     arrivalsMs: arrivals,
     now,
     thresholds: deps.thresholds ?? DEFAULT_INCIDENT_THRESHOLDS,
+    hasItemList: feed.type !== 'page',
   });
   const jobs = result.changes.map(
     (c): OpsEventJob => ({
