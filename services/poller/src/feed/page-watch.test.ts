@@ -112,3 +112,28 @@ describe('diffLines', () => {
     expect(text.endsWith('… and 50 more')).toBe(true);
   });
 });
+
+describe('hostile pages', () => {
+  it('refuses a page nested deeper than any real one, quickly, instead of stalling the poller', () => {
+    const depth = 100_000;
+    const html = `<div id="supplement-list">${'<div>'.repeat(depth)}deep entry${'</div>'.repeat(depth)}</div>`;
+    const started = Date.now();
+    expect(() => readPageRegion(Buffer.from(html), source, opts('2025-01-01T00:00:00Z'))).toThrow(
+      expect.objectContaining({
+        code: 'FEED_PARSE',
+        message: expect.stringMatching(
+          /^not parsed: the page nests elements about 100001 deep, more than the 2500 allowed/,
+        ),
+      }),
+    );
+    // Generous: the check is one linear pass (a few ms); parse5 on this page takes minutes.
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('reads a region nested as deep as allowed, and does not count unclosed <li>/<p> or script text as nesting', () => {
+    const depth = 2_000;
+    const noise = `<script>${'<div>'.repeat(10_000)}</script>${'<li>x'.repeat(10_000)}<!-- ${'<div>'.repeat(5_000)} -->`;
+    const html = `${noise}<div id="supplement-list">${'<div>'.repeat(depth)}deep entry${'</div>'.repeat(depth)}</div>`;
+    expect(readPageRegion(Buffer.from(html), source, opts('2025-01-01T00:00:00Z'))).toBe('deep entry');
+  });
+});
