@@ -55,7 +55,7 @@ describe('catalog, token and dead-letter commands (real Redis)', () => {
     expect((await new CatalogStore(redis, prefix).feed('api-feed'))?.intervalSeconds).toBe(60);
     const list = await run(feeds, ['list']);
     expect(list.out).toMatch(/fr-bis\s+file/);
-    expect(list.out).toMatch(/api-feed\s+api\s+60s/);
+    expect(list.out).toMatch(/api-feed\s+api\s+rss\s+60s/);
     const bad = await run(feeds, ['add', 'Bad', 'ftp://x', '--interval', '5']);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('url: must be an http(s) URL');
