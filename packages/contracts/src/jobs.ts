@@ -23,6 +23,10 @@ export type PollJob = z.infer<typeof PollJobSchema>;
 export const ItemJobSchema = z.object({ v: z.literal(1), item: FeedItemSchema });
 export type ItemJob = z.infer<typeof ItemJobSchema>;
 
+/**
+ * The `alerts` queue's payload. Nothing queues it any more (the classifier routes each alert in its
+ * `items` job); the notifier still routes the ones an older classifier queued during an upgrade.
+ */
 export const AlertJobSchema = z.object({ v: z.literal(1), alert: AlertSchema });
 export type AlertJob = z.infer<typeof AlertJobSchema>;
 

@@ -2,7 +2,7 @@ import { startApi } from '@regwatch/api';
 import { startClassifier } from '@regwatch/classifier';
 import type { Config } from '@regwatch/config';
 import type { Logger } from '@regwatch/logger';
-import { opsChannelsFromEnv, startNotifier, startOpsWorker } from '@regwatch/notifier';
+import { opsChannelsFromEnv, retryScheduleOf, startNotifier, startOpsWorker } from '@regwatch/notifier';
 import type { AddressPolicy } from '@regwatch/outbound';
 import { incidentThresholdsFromEnv, startPoller } from '@regwatch/poller';
 import {
@@ -58,6 +58,8 @@ export async function runAll(options: {
     prefix,
     log: log.child({ svc: 'classifier' }),
     engine: () => rules.engine,
+    subscriptions: () => catalog.subscriptions(),
+    deliveryAttempts: retryScheduleOf(config.env.REGWATCH_RETRY_SCHEDULE).attempts,
   });
   const notifier = await startNotifier({
     connection: redis,

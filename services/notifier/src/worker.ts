@@ -28,11 +28,11 @@ import { type CollectDigestOutcome, collectDigest } from './digest/collect-diges
 import { DigestBucket } from './digest/digest-bucket.js';
 import { type DigestSyncResult, scheduledSlotOf, syncDigestSchedules } from './digest/schedule.js';
 import { deliveryJobOptions, enableChannel, replayDeadLetter } from './notify/admin.js';
+import { createAlertRouter } from './notify/alert-router.js';
 import { ChannelHealthStore } from './notify/channel-health.js';
 import { contactsOf, type DeliverDeps, deliver, type Explanation, resolveChannel } from './notify/deliver.js';
 import { DigestJobSchema, JOB_NAMES, type NotifierDeliveryJob, NotifierDeliveryJobSchema } from './notify/jobs.js';
 import { noticeDeliveryIdFor } from './notify/keys.js';
-import { routeAlert } from './notify/route-alert.js';
 import { buildRoutingIndex, type RoutingIndex } from './routing/routing-index.js';
 
 export interface NotifierDeps {
@@ -80,9 +80,6 @@ export interface Notifier {
   readonly limiter: EndpointLimiter;
 }
 
-/** How long "this story went to this channel" is remembered: longer than any feed re-surfaces an item. */
-const QUEUED_MARK_SECONDS = 30 * 24 * 3600;
-
 async function unsubscribeKey(deps: NotifierDeps): Promise<string> {
   if (deps.unsubscribeSecret) return deps.unsubscribeSecret;
   const key = stateKey(deps.prefix, 'secret', 'unsubscribe');
@@ -91,10 +88,11 @@ async function unsubscribeKey(deps: NotifierDeps): Promise<string> {
 }
 
 /**
- * Thin BullMQ wiring around `routeAlert` (alerts → one delivery job per story, subscription and
- * channel, or a digest bucket), `deliver` (one attempt at one channel, retried on the delivery
+ * Thin BullMQ wiring around `deliver` (one attempt at one channel, retried on the delivery
  * schedule) and `collectDigest` (a digest subscription's scheduled tick). Deliveries that fail for
  * good go to the dead-letter store; webhook endpoints over their limits wait in the delayed set.
+ * Alerts are routed by the classifier ({@link createAlertRouter}); `alerts` jobs an older classifier
+ * queued are routed here with the same router.
  */
 export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
   const { connection, prefix, log } = deps;
@@ -125,13 +123,11 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
   const retry = retryScheduleOf(deps.retrySchedule);
   const sendUpdates = deps.sendUpdates ?? true;
 
-  // Subscriptions by id and the routing index, rebuilt when the getter returns a new array.
-  let indexed: { source: readonly Subscription[]; index: RoutingIndex; byId: Map<string, Subscription> } | undefined;
+  // Subscriptions by id, rebuilt when the getter returns a new array (the router keeps the routing index).
+  let indexed: { source: readonly Subscription[]; byId: Map<string, Subscription> } | undefined;
   const current = () => {
     const source = deps.subscriptions();
-    if (indexed?.source !== source) {
-      indexed = { source, index: buildRoutingIndex(source), byId: new Map(source.map((s) => [s.id, s])) };
-    }
+    if (indexed?.source !== source) indexed = { source, byId: new Map(source.map((s) => [s.id, s])) };
     return indexed;
   };
   const subscriptionOf = (id: string) => current().byId.get(id);
@@ -154,31 +150,24 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
   const enqueue = async (job: NotifierDeliveryJob) => {
     await deliveriesQueue.add(JOB_NAMES.deliver, job, deliveryJobOptions(job.deliveryId, retry.attempts));
   };
-  const queuedKey = (id: string) => stateKey(prefix, 'queued', id);
-
+  // `alerts` jobs come from classifiers older than routing in the classifier (it now routes in the
+  // job that made the alert): this worker drains them during an upgrade, with the same router.
+  const router = createAlertRouter({
+    state,
+    prefix,
+    deliveries: deliveriesQueue,
+    subscriptions: () => current().source,
+    attempts: retry.attempts,
+    sendUpdates,
+    now,
+  });
   const alertWorker = startWorker(
     {
       queue: QUEUES.alerts,
       schema: AlertJobSchema,
       concurrency: deps.concurrency?.alerts ?? 8,
       handle: async ({ alert }, { log: jobLog }) => {
-        const outcome = await routeAlert(alert, {
-          match: (a) => current().index.matchSubscriptions(a),
-          isQueued: async (id) => (await state.exists(queuedKey(id))) === 1,
-          enqueue,
-          markQueued: async (id) => {
-            await state.set(queuedKey(id), '1', 'EX', QUEUED_MARK_SECONDS);
-          },
-          addToDigest: (subscriptionId, storyId) => digests.add(subscriptionId, storyId, now().getTime()),
-          ...(sendUpdates
-            ? {
-                updates: {
-                  deliveredSources: (id: string) => deliveryLog.deliveredSources(id),
-                  storySize: (storyId: string) => alerts.storySize(storyId),
-                },
-              }
-            : {}),
-        });
+        const outcome = await router.route(alert);
         jobLog.info({ alertId: alert.id, storyId: alert.storyId, ...outcome }, 'alert routed');
         return outcome;
       },

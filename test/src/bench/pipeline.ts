@@ -497,39 +497,29 @@ async function fetchLatencies(received: readonly SinkDelivery[], store: AlertSto
 
 /**
  * Where an item's time goes, from the timestamps BullMQ keeps on each job (added, last taken by a
- * worker): fetch started → item queued → classifier takes it → alert queued → notifier takes it →
- * delivery queued → delivery taken → webhook verified. The steps add up to the total.
+ * worker): fetch started → item queued → classifier takes it → delivery queued (the classifier
+ * routes the alert in the same job) → delivery taken → webhook verified. The steps add up to the total.
  */
 async function stageBreakdown(
   received: readonly SinkDelivery[],
-  queues: Record<'items' | 'alerts' | 'deliveries', Queue>,
+  queues: Record<'items' | 'deliveries', Queue>,
   store: AlertStore,
   subs: readonly BenchSubscription[],
 ): Promise<StageBreakdown> {
-  const names = ['poll', 'itemsWait', 'classify', 'alertsWait', 'route', 'deliveriesWait', 'send'];
+  const names = ['poll', 'itemsWait', 'classifyRoute', 'deliveriesWait', 'send'];
   const steps: Record<string, number[]> = Object.fromEntries([...names, 'total'].map((n) => [n, []]));
   await Promise.all(
     received.map(async (r) => {
       const alert = await store.get(r.alertId);
       const sub = alert && subs.find((s) => s.feeds.includes(alert.feedId));
       if (!alert?.fetchedAt || !sub) return;
-      const [item, alertJob, delivery] = (await Promise.all([
+      const [item, delivery] = (await Promise.all([
         queues.items.getJob(`item-${alert.itemId}`),
-        queues.alerts.getJob(`alert-${alert.id}`),
         queues.deliveries.getJob(deliveryIdFor(alert.storyId, sub.id, channelKey(sub.channel))),
       ])) as Array<Job | undefined>;
-      if (!item?.processedOn || !alertJob?.processedOn || !delivery?.processedOn) return;
+      if (!item?.processedOn || !delivery?.processedOn) return;
       const fetched = Date.parse(alert.fetchedAt);
-      const marks = [
-        fetched,
-        item.timestamp,
-        item.processedOn,
-        alertJob.timestamp,
-        alertJob.processedOn,
-        delivery.timestamp,
-        delivery.processedOn,
-        r.at,
-      ];
+      const marks = [fetched, item.timestamp, item.processedOn, delivery.timestamp, delivery.processedOn, r.at];
       names.forEach((name, i) => {
         steps[name]!.push(marks[i + 1]! - marks[i]!);
       });

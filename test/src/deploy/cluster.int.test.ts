@@ -79,7 +79,13 @@ describe.skipIf(unavailable !== undefined)('pipeline on a real Redis Cluster (3 
       publicUrl: 'http://127.0.0.1:9/',
       unsubscribeSecret: 'cluster-unsubscribe-secret',
     });
-    const classifier = startClassifier({ connection: redis, prefix, log, engine: () => rules.engine });
+    const classifier = startClassifier({
+      connection: redis,
+      prefix,
+      log,
+      engine: () => rules.engine,
+      subscriptions: () => subscriptions,
+    });
     const poller = await startPoller({
       connection: redis,
       prefix,
@@ -127,7 +133,8 @@ describe.skipIf(unavailable !== undefined)('pipeline on a real Redis Cluster (3 
       const deadline = Date.now() + 10_000;
       while (!(await settled()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(await items.getCompletedCount()).toBe(2);
-      expect(await alerts.getCompletedCount()).toBe(1);
+      // The classifier routes in the item's job: nothing goes through `alerts` (kept for older classifiers' jobs).
+      expect(await alerts.getCompletedCount()).toBe(0);
       expect(await deliveries.getCompletedCount()).toBe(1);
       expect(hooks.received).toHaveLength(1);
     } finally {

@@ -1,0 +1,83 @@
+import type { Alert, Subscription } from '@regwatch/contracts';
+import { stateKey } from '@regwatch/queue';
+import { AlertStore, DeliveryLog } from '@regwatch/store';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { DELIVERY_ATTEMPTS } from '../delivery/retry.js';
+import { DigestBucket } from '../digest/digest-bucket.js';
+import { buildRoutingIndex, type RoutingIndex } from '../routing/routing-index.js';
+import { deliveryJobOptions } from './admin.js';
+import { JOB_NAMES, type NotifierDeliveryJob } from './jobs.js';
+import { type RouteOutcome, routeAlert } from './route-alert.js';
+
+/** How long "this story went to this channel" is remembered: longer than any feed re-surfaces an item. */
+export const QUEUED_MARK_SECONDS = 30 * 24 * 3600;
+
+export interface AlertRouterDeps {
+  /** regwatch's state connection (not BullMQ's: see the workers). */
+  state: Redis;
+  prefix: string;
+  /** The `deliveries` queue (a producer: only `add` is used). */
+  deliveries: Queue;
+  /** The current subscriptions; a getter so changes apply to the next alert. */
+  subscriptions: () => readonly Subscription[];
+  /** BullMQ attempts of a delivery job (the configured retry schedule's). */
+  attempts?: number;
+  /** Send `alert.updated` to webhook channels when a delivered story gains a source. Default true. */
+  sendUpdates?: boolean;
+  /** Clock for digest windows (tests). */
+  now?: () => Date;
+}
+
+/** Routes alerts to delivery jobs; the same code wherever it runs. */
+export interface AlertRouter {
+  route(alert: Alert): Promise<RouteOutcome>;
+  /** The routing index of the current subscriptions (rebuilt when the getter returns a new array). */
+  index(): RoutingIndex;
+}
+
+/**
+ * `routeAlert` wired to Redis and the `deliveries` queue: the routing index (rebuilt when the
+ * subscriptions change), the "queued" marks, digest buckets, and the delivery log and story size
+ * for `alert.updated`. The classifier routes each alert it makes with this, in the job that made
+ * it; the notifier uses it for `alerts` jobs queued by an older classifier.
+ */
+export function createAlertRouter(deps: AlertRouterDeps): AlertRouter {
+  const { state, prefix } = deps;
+  const now = deps.now ?? (() => new Date());
+  const attempts = deps.attempts ?? DELIVERY_ATTEMPTS;
+  const alerts = new AlertStore(state, { prefix });
+  const deliveryLog = new DeliveryLog(state, prefix);
+  const digests = new DigestBucket(state, prefix);
+  const queuedKey = (id: string) => stateKey(prefix, 'queued', id);
+  let indexed: { source: readonly Subscription[]; index: RoutingIndex } | undefined;
+  const index = () => {
+    const source = deps.subscriptions();
+    if (indexed?.source !== source) indexed = { source, index: buildRoutingIndex(source) };
+    return indexed.index;
+  };
+  const enqueue = async (job: NotifierDeliveryJob) => {
+    await deps.deliveries.add(JOB_NAMES.deliver, job, deliveryJobOptions(job.deliveryId, attempts));
+  };
+  const updates =
+    (deps.sendUpdates ?? true)
+      ? {
+          deliveredSources: (id: string) => deliveryLog.deliveredSources(id),
+          storySize: (storyId: string) => alerts.storySize(storyId),
+        }
+      : undefined;
+  return {
+    index,
+    route: (alert) =>
+      routeAlert(alert, {
+        match: (a) => index().matchSubscriptions(a),
+        isQueued: async (id) => (await state.exists(queuedKey(id))) === 1,
+        enqueue,
+        markQueued: async (id) => {
+          await state.set(queuedKey(id), '1', 'EX', QUEUED_MARK_SECONDS);
+        },
+        addToDigest: (subscriptionId, storyId) => digests.add(subscriptionId, storyId, now().getTime()),
+        ...(updates ? { updates } : {}),
+      }),
+  };
+}
