@@ -277,7 +277,8 @@ const LATE_SLACK_MS = 10_000;
 function scheduleNote(c: ScheduleCheck): string {
   return (
     `${c.deliveries} deliveries: ${formatAttemptCounts(c.attemptCounts)}; retry gaps ${c.minRatio.toFixed(2)}–` +
-    `${c.maxRatio.toFixed(2)} × step, latest ${(Math.max(0, c.maxLateMs) / 1000).toFixed(1)} s past step +20 %`
+    `${c.maxRatio.toFixed(2)} × step, latest ${(Math.max(0, c.maxLateMs) / 1000).toFixed(1)} s past step +20 %` +
+    (c.resent > 0 ? `; ${c.resent} sent again after a success under the same webhook-id` : '')
   );
 }
 
@@ -307,6 +308,7 @@ async function webhook(): Promise<void> {
   const check = checkRetrySchedule(await world.attempts(ids), {
     stepsMs: RETRY_STEPS_MS,
     lateSlackMs: LATE_SLACK_MS,
+    downAt,
     recoveredAt: upAt,
   });
   failures.push(...check.violations.slice(0, 5));
@@ -376,6 +378,7 @@ async function smtp(): Promise<void> {
   const check = checkRetrySchedule(await world.attempts(deliveryIds), {
     stepsMs: RETRY_STEPS_MS,
     lateSlackMs: LATE_SLACK_MS,
+    downAt,
     recoveredAt: upAt,
   });
   failures.push(...check.violations.slice(0, 5));

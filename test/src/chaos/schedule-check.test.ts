@@ -45,23 +45,41 @@ describe('checkRetrySchedule', () => {
     expect(r.maxLateMs).toBe(17_000);
   });
 
-  it('fails a delivery that never succeeded, succeeded twice, or failed after the endpoint came back', () => {
+  it('fails a delivery that never succeeded, or failed after the endpoint came back, or succeeded while it was down', () => {
     const never = attempts(0, 5).map((a) => ({ ...a, ok: false }));
-    const twice = attempts(0, 5).map((a) => ({ ...a, ok: true }));
     const r = checkRetrySchedule(
       new Map([
         ['never', never],
-        ['twice', twice],
+        ['during', attempts(0, 5, 20)],
         ['after', attempts(0, 5, 20)],
       ]),
-      { stepsMs: steps, lateSlackMs: 1_000, recoveredAt: T0 + 3_000 },
+      { stepsMs: steps, lateSlackMs: 1_000, downAt: T0 - 1_000, recoveredAt: T0 + 30_000 },
     );
     expect(r.violations).toEqual([
-      'never: 0 successful attempts of 2; the last failed',
-      'never: attempt 2 failed after the endpoint was back',
-      'twice: 2 successful attempts of 2; the last ok',
-      'twice: attempt 1 succeeded during the outage',
-      'after: attempt 2 failed after the endpoint was back',
+      'never: the last of 2 attempts failed',
+      'during: an attempt succeeded during the outage',
+      'after: an attempt succeeded during the outage',
     ]);
+    const late = checkRetrySchedule(new Map([['after', attempts(0, 5, 20)]]), {
+      stepsMs: steps,
+      lateSlackMs: 1_000,
+      recoveredAt: T0 + 3_000,
+    });
+    expect(late.violations).toEqual(['after: an attempt failed after the endpoint was back']);
+  });
+
+  it('checks a delivery sent again after a success (same webhook-id, a second job) as its own run', () => {
+    // Job 1 succeeded at once; job 2 (attempt numbers from 1 again) failed twice, then succeeded.
+    const resent: AttemptTimes[] = [
+      { attempt: 1, at: new Date(T0).toISOString(), ok: true },
+      { attempt: 1, at: new Date(T0 + 60_000).toISOString(), ok: false },
+      { attempt: 2, at: new Date(T0 + 65_000).toISOString(), ok: false },
+      { attempt: 3, at: new Date(T0 + 80_000).toISOString(), ok: true },
+    ];
+    const r = checkRetrySchedule(new Map([['u-1', resent]]), { stepsMs: steps, lateSlackMs: 1_000 });
+    expect(r.violations).toEqual([]);
+    expect(r.resent).toBe(1);
+    expect(r.attemptCounts).toEqual({ 3: 1 });
+    expect(r.maxRatio).toBe(1);
   });
 });

@@ -15,6 +15,11 @@ export interface ScheduleCheck {
   maxRatio: number;
   /** How far the latest retry came after its step's upper bound (1.2 × step), ms; ≤ 0 when none was late. */
   maxLateMs: number;
+  /**
+   * Deliveries sent again after a success under the same webhook-id (a job that ran twice, e.g.
+   * its completion lost with Redis): allowed, a receiver drops them by id; each run is checked.
+   */
+  resent: number;
   /** Broken promises, one line each (the first few are enough to read). */
   violations: string[];
 }
@@ -27,7 +32,9 @@ export interface ScheduleCheckOptions {
   lateSlackMs: number;
   /** Allowed earliness before `(1 - jitter) × step` (clock reads on two sides of a Redis call). */
   earlySlackMs?: number;
-  /** When the endpoint came back: no attempt may fail after it, none succeed before it. */
+  /** When the endpoint went down: no attempt may succeed between this and `recoveredAt`. */
+  downAt?: number;
+  /** When the endpoint came back: no attempt may fail after it. */
   recoveredAt?: number;
   /** Allowed overlap around `recoveredAt` for an attempt in flight as it flipped. */
   flipSlackMs?: number;
@@ -52,43 +59,52 @@ export function checkRetrySchedule(
     minRatio: Number.POSITIVE_INFINITY,
     maxRatio: 0,
     maxLateMs: Number.NEGATIVE_INFINITY,
+    resent: 0,
     violations: [],
   };
   for (const [id, raw] of attemptsByDelivery) {
     out.deliveries++;
-    const attempts = [...raw].sort((a, b) => a.attempt - b.attempt);
-    out.attemptCounts[attempts.length] = (out.attemptCounts[attempts.length] ?? 0) + 1;
-    const oks = attempts.filter((a) => a.ok).length;
-    if (oks !== 1 || !attempts.at(-1)?.ok) {
-      out.violations.push(
-        `${id}: ${oks} successful attempts of ${attempts.length}; the last ${attempts.at(-1)?.ok ? 'ok' : 'failed'}`,
-      );
+    // By time, not attempt number: two jobs with one delivery id both count from 1.
+    const all = [...raw].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+    // One run per job: a success ends it; anything after is the same delivery sent again.
+    const runs: AttemptTimes[][] = [[]];
+    for (const a of all) {
+      runs.at(-1)!.push(a);
+      if (a.ok) runs.push([]);
     }
-    for (let i = 1; i < attempts.length; i++) {
-      const step = opts.stepsMs[Math.min(i, opts.stepsMs.length) - 1]!;
-      const gap = Date.parse(attempts[i]!.at) - Date.parse(attempts[i - 1]!.at);
-      const ratio = gap / step;
-      out.minRatio = Math.min(out.minRatio, ratio);
-      out.maxRatio = Math.max(out.maxRatio, ratio);
-      const late = gap - (1 + jitter) * step;
-      out.maxLateMs = Math.max(out.maxLateMs, late);
-      if (gap < (1 - jitter) * step - early) {
-        out.violations.push(
-          `${id}: retry ${i} came ${(gap / 1000).toFixed(1)} s after attempt ${i}, before its step of ${step / 1000} s −${jitter * 100} %`,
-        );
-      } else if (late > opts.lateSlackMs) {
-        out.violations.push(
-          `${id}: retry ${i} came ${(gap / 1000).toFixed(1)} s after attempt ${i}, ${(late / 1000).toFixed(1)} s past its step of ${step / 1000} s +${jitter * 100} %`,
-        );
+    if (runs.at(-1)!.length === 0) runs.pop();
+    out.resent += runs.length - 1;
+    const last = runs.at(-1) ?? [];
+    out.attemptCounts[last.length] = (out.attemptCounts[last.length] ?? 0) + 1;
+    if (!last.at(-1)?.ok) out.violations.push(`${id}: the last of ${last.length} attempts failed`);
+    for (const attempts of runs) {
+      for (let i = 1; i < attempts.length; i++) {
+        const step = opts.stepsMs[Math.min(i, opts.stepsMs.length) - 1]!;
+        const gap = Date.parse(attempts[i]!.at) - Date.parse(attempts[i - 1]!.at);
+        const ratio = gap / step;
+        out.minRatio = Math.min(out.minRatio, ratio);
+        out.maxRatio = Math.max(out.maxRatio, ratio);
+        const late = gap - (1 + jitter) * step;
+        out.maxLateMs = Math.max(out.maxLateMs, late);
+        if (gap < (1 - jitter) * step - early) {
+          out.violations.push(
+            `${id}: retry ${i} came ${(gap / 1000).toFixed(1)} s after attempt ${i}, before its step of ${step / 1000} s −${jitter * 100} %`,
+          );
+        } else if (late > opts.lateSlackMs) {
+          out.violations.push(
+            `${id}: retry ${i} came ${(gap / 1000).toFixed(1)} s after attempt ${i}, ${(late / 1000).toFixed(1)} s past its step of ${step / 1000} s +${jitter * 100} %`,
+          );
+        }
       }
     }
     if (opts.recoveredAt !== undefined) {
-      for (const a of attempts) {
+      const from = (opts.downAt ?? Number.NEGATIVE_INFINITY) + flip;
+      for (const a of all) {
         const t = Date.parse(a.at);
         if (!a.ok && t > opts.recoveredAt + flip)
-          out.violations.push(`${id}: attempt ${a.attempt} failed after the endpoint was back`);
-        if (a.ok && t < opts.recoveredAt - flip)
-          out.violations.push(`${id}: attempt ${a.attempt} succeeded during the outage`);
+          out.violations.push(`${id}: an attempt failed after the endpoint was back`);
+        if (a.ok && t > from && t < opts.recoveredAt - flip)
+          out.violations.push(`${id}: an attempt succeeded during the outage`);
       }
     }
   }
