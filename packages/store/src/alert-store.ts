@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type Alert, AlertSchema } from '@regwatch/contracts';
 import { stateKey } from '@regwatch/queue';
 import type { Redis } from 'ioredis';
@@ -7,6 +8,21 @@ export interface AlertStoreOptions {
   /** How long an alert stays in history; also bounds the story index. Default 30 days. */
   retentionSeconds?: number;
 }
+
+// One script call per save instead of a MULTI of five (seven commands on the wire and in Redis):
+// the alert (only if new), the time index (trimmed to the retention), the story set. Every key is
+// passed in KEYS and shares the `{prefix}` hash tag, so it runs on a Redis Cluster too.
+// KEYS[1] alert, KEYS[2] time index, KEYS[3] story set; ARGV: JSON, ttl s, created ms, alert id, cutoff ms.
+const SAVE = `
+local isNew = redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'NX')
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+redis.call('SADD', KEYS[3], ARGV[4])
+redis.call('EXPIRE', KEYS[3], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[5])
+if isNew then return 1 end
+return 0`;
+
+const SAVE_SHA = createHash('sha1').update(SAVE).digest('hex');
 
 /**
  * Alert history: one JSON value per alert, a time index for listing, and a per-story set so
@@ -29,15 +45,17 @@ export class AlertStore {
   async save(alert: Alert): Promise<boolean> {
     const ttl = this.retentionSeconds;
     const created = Date.parse(alert.createdAt);
-    const results = await this.redis
-      .multi()
-      .set(this.key('alert', alert.id), JSON.stringify(alert), 'EX', ttl, 'NX')
-      .zadd(this.key('alerts'), created, alert.id)
-      .sadd(this.key('story', alert.storyId), alert.id)
-      .expire(this.key('story', alert.storyId), ttl)
-      .zremrangebyscore(this.key('alerts'), '-inf', created - ttl * 1000)
-      .exec();
-    return results?.[0]?.[1] === 'OK';
+    const keys = [this.key('alert', alert.id), this.key('alerts'), this.key('story', alert.storyId)];
+    const args = [JSON.stringify(alert), String(ttl), String(created), alert.id, String(created - ttl * 1000)];
+    let result: unknown;
+    try {
+      result = await this.redis.evalsha(SAVE_SHA, keys.length, ...keys, ...args);
+    } catch (err) {
+      // NOSCRIPT: a restarted or flushed Redis; EVAL loads it again.
+      if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
+      result = await this.redis.eval(SAVE, keys.length, ...keys, ...args);
+    }
+    return result === 1;
   }
 
   async get(id: string): Promise<Alert | undefined> {

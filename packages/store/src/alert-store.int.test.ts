@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import type { Alert } from '@regwatch/contracts';
+import { bullPrefix, createRedis, stateKey } from '@regwatch/queue';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AlertStore } from './alert-store.js';
+
+const prefix = `test-${randomUUID().slice(0, 8)}`;
+const redis = createRedis(process.env.REDIS_URL, 'worker');
+
+afterAll(async () => {
+  const keys = await redis.keys(`${bullPrefix(prefix)}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
+});
+
+function alertOf(id: string, storyId: string, createdAt: string): Alert {
+  const title = `Export controls story ${id}`;
+  const url = `https://news.example.test/${id}`;
+  return {
+    id,
+    storyId,
+    itemId: `item-${id}`,
+    feedId: 'wire',
+    title,
+    url,
+    summary: 'New licence requirements for advanced chips.',
+    published: createdAt,
+    score: 3,
+    severity: 'high',
+    topics: [],
+    jurisdictions: [],
+    entities: [],
+    evidence: [],
+    rulesVersion: 'test',
+    sources: [{ feedId: 'wire', itemId: `item-${id}`, url, title, published: createdAt }],
+    createdAt,
+  };
+}
+
+describe('AlertStore (real Redis)', () => {
+  it('saves once per id, links sources to their story, lists newest first, and expires everything', async () => {
+    const store = new AlertStore(redis, { prefix, retentionSeconds: 3600 });
+    const now = Date.now();
+    const a = alertOf('a1', 's1', new Date(now - 2000).toISOString());
+    const b = alertOf('a2', 's1', new Date(now - 1000).toISOString());
+    expect(await store.save(a)).toBe(true);
+    expect(await store.save(a)).toBe(false);
+    expect(await store.save(b)).toBe(true);
+    expect((await store.story('s1')).map((x) => x.id)).toEqual(['a1', 'a2']);
+    expect(await store.storySize('s1')).toBe(2);
+    expect((await store.list()).map((x) => x.id)).toEqual(['a2', 'a1']);
+    expect((await store.get('a1'))?.title).toBe(a.title);
+    for (const key of [stateKey(prefix, 'alert', 'a1'), stateKey(prefix, 'story', 's1')]) {
+      const ttl = await redis.ttl(key);
+      expect(ttl).toBeGreaterThan(3500);
+      expect(ttl).toBeLessThanOrEqual(3600);
+    }
+  });
+
+  it('drops alerts older than the retention from the time index on the next save', async () => {
+    const store = new AlertStore(redis, { prefix, retentionSeconds: 60 });
+    const old = alertOf('old', 's-old', new Date(Date.now() - 120_000).toISOString());
+    await store.save(old);
+    await store.save(alertOf('new', 's-new', new Date().toISOString()));
+    const ids = await redis.zrange(stateKey(prefix, 'alerts'), 0, -1);
+    expect(ids).toContain('new');
+    expect(ids).not.toContain('old');
+  });
+});
