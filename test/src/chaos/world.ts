@@ -93,6 +93,16 @@ export class RedisServer {
       this.logDir,
     );
     await waitForPing(this.port, 15_000);
+    // Another run's Redis on the port answers the ping too: both runs would then share queues
+    // (it happened: two suites at once, each worker consuming the other's jobs). Refuse.
+    const pid = await serverPid(this.port);
+    if (pid !== this.proc.child.pid) {
+      await this.kill();
+      throw new Error(
+        `port ${this.port} is taken by another redis-server (pid ${pid}); is another chaos or soak run going? ` +
+          'Pick a free port with CHAOS_REDIS_PORT / SOAK_REDIS_PORT',
+      );
+    }
   }
 
   async kill(): Promise<void> {
@@ -129,6 +139,20 @@ async function waitForPing(port: number, timeoutMs: number): Promise<void> {
     await sleep(100);
   }
   throw new Error(`redis on port ${port} did not answer within ${timeoutMs} ms`);
+}
+
+/** `process_id` from INFO server of the Redis answering on `port`. */
+async function serverPid(port: number): Promise<number | undefined> {
+  const { Redis: IORedis } = await import('ioredis');
+  const probe = new IORedis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    const m = /^process_id:(\d+)/m.exec(await probe.info('server'));
+    return m ? Number(m[1]) : undefined;
+  } finally {
+    probe.disconnect();
+  }
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -486,12 +510,13 @@ export class World {
 
   async close(): Promise<void> {
     await Promise.all([...this.procs.values()].map((p) => stop(p, 'SIGKILL', 5_000)));
-    await Promise.all(this.queues.map((q) => q.close()).concat(this.polls.close()));
-    this.redis.disconnect();
+    // Parts may be missing when start() failed half-way (e.g. the Redis port was taken).
+    await Promise.all((this.queues ?? []).map((q) => q.close()).concat(this.polls?.close() ?? []));
+    this.redis?.disconnect();
     await this.redisServer.kill();
     await Promise.all([
-      this.feeds.close(),
-      this.smtp.close(),
+      this.feeds?.close(),
+      this.smtp?.close(),
       ...this.hooks.map((h) => h.close()),
       ...this.forwarders.map((f) => f.close()),
     ]);
