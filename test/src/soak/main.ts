@@ -143,6 +143,14 @@ async function main(): Promise<number> {
       ipc: true,
     }),
   );
+  // Ctrl-C or a kill: the workers and Redis go too.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      void stopChildren(children, 5_000)
+        .then(() => redisServer.kill())
+        .finally(() => process.exit(130));
+    });
+  }
   const polls = createQueue(QUEUES.polls, { connection: redis, prefix: PREFIX });
   const failures: string[] = [];
   const samples: Sample[] = [];
