@@ -8,7 +8,7 @@ import {
   type Topic,
 } from '@regwatch/contracts';
 import { AhoCorasick } from './aho-corasick.js';
-import { extractIdentifiers } from './identifiers.js';
+import { extractIdentifiers, IDENTIFIER_CUES } from './identifiers.js';
 import { createNormalizer, isWordAt, isWordChar, type NormalizedText, type Normalizer } from './normalize.js';
 import { exactHash, formatStoryId, outletSuffixStart, simhashOfNormalized } from './story.js';
 import type { ContextSpec, Rules } from './taxonomy.js';
@@ -39,6 +39,8 @@ enum Kind {
   Neutral = 4,
   Pattern = 5,
   Watch = 6,
+  /** A word that makes an identifier scanner worth running (`ref` is its cue bit). */
+  Cue = 7,
 }
 
 /** How one automaton pattern is used: a pattern string can serve several rules. */
@@ -261,6 +263,10 @@ export function compileRules(rules: Rules): Engine {
     weight: p.weight,
   }));
 
+  // Identifier cues ride on the same automaton: the extractor then runs only the scanners whose
+  // cue words occur, instead of scanning every field for them itself.
+  for (const [bit, terms] of IDENTIFIER_CUES) for (const t of terms) addTerm(t, Kind.Cue, bit, false);
+
   const automaton = new AhoCorasick(patternList);
   const criticalGroups = rules.settings.criticalGroups.map(resolveRef);
   const watchCache = new Map<string, WatchMatcher>();
@@ -476,7 +482,12 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
   const entityAll: Hit[] = [];
   const patternHits: Hit[] = [];
   const groupHits: Array<Hit[] | undefined> = new Array(ctx.groupCount);
+  const cues: [number, number] = [0, 0];
   for (const h of raw) {
+    if (h.kind === Kind.Cue) {
+      cues[h.field] |= h.ref;
+      continue;
+    }
     if (h.kind === Kind.Neutral || isNeutralized(h)) continue;
     switch (h.kind) {
       case Kind.Topic:
@@ -733,7 +744,7 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
     entities: entityNames,
     evidence: kept,
     rulesVersion: rules.version,
-    identifiers: extractIdentifiers(originals[0], originals[1], input.url ? { url: input.url } : undefined),
+    identifiers: extractIdentifiers(originals[0], originals[1], input.url ? { url: input.url, cues } : { cues }),
     storyId: storyIdOf(originals, norms),
   };
 }

@@ -1,6 +1,10 @@
+import { fileURLToPath } from 'node:url';
 import type { IdentifierKind } from '@regwatch/contracts';
 import { describe, expect, it } from 'vitest';
+import { compileRules } from './engine.js';
+import { readLabelledJsonl } from './eval.js';
 import { extractIdentifiers, MAX_IDENTIFIERS, parseDateText } from './identifiers.js';
+import { loadRules } from './taxonomy.js';
 
 type Expect = Array<[IdentifierKind, string]>;
 
@@ -323,5 +327,37 @@ describe('parseDateText', () => {
 
   it.each(['February 29, 2025', 'April 31, 2025', '2025-13-01', 'Smarch 3, 2025'])('rejects %s', (text) => {
     expect(parseDateText(text)).toBeUndefined();
+  });
+});
+
+describe('the classifier’s identifiers', () => {
+  // The engine finds the cue words with its automaton and skips the extractor's own cue scan; the
+  // answers must be the same, on the table and on every labelled item the package ships.
+  const engine = compileRules(loadRules());
+  const fixtures = ['probe.jsonl', 'blind.jsonl'].flatMap((f) =>
+    readLabelledJsonl(fileURLToPath(new URL(`../test-fixtures/${f}`, import.meta.url))),
+  );
+  const inputs: Array<{ title: string; summary: string; url?: string }> = [
+    ...POSITIVE.flatMap(([text]) => [
+      { title: '', summary: text },
+      { title: text, summary: '' },
+    ]),
+    ...NEGATIVE.map((text) => ({ title: text, summary: text })),
+    ...fixtures.map((f) => ({ title: f.title, summary: f.summary ?? '' })),
+    {
+      title: 'Rule 2025-12345',
+      summary: 'FR Doc. 2025-12346',
+      url: 'https://www.federalregister.gov/documents/2025/01/02/2025-12345/x',
+    },
+  ];
+
+  it('are the extractor’s, whether the cues come from the automaton or from its own scan', () => {
+    let found = 0;
+    for (const input of inputs) {
+      const own = extractIdentifiers(input.title, input.summary, input.url ? { url: input.url } : undefined);
+      expect(engine.classify(input).identifiers, JSON.stringify(input)).toEqual(own);
+      found += own.length;
+    }
+    expect(found).toBeGreaterThan(100);
   });
 });
