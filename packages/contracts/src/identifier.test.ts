@@ -69,4 +69,11 @@ describe('SubscriptionFilterSchema.identifiers', () => {
     expect(r.error!.issues[0]!.path).toEqual(['identifiers', 1]);
     expect(r.error!.issues[0]!.message).toMatch(/not a trade-control identifier/);
   });
+
+  it('asks for quotes when YAML made a code a number', () => {
+    const r = SubscriptionFilterSchema.safeParse({ identifiers: [8542.31] });
+    expect(r.error!.issues[0]!.message).toBe(
+      'must be a string: quote codes such as "8542.31" (YAML reads them as numbers)',
+    );
+  });
 });

@@ -41,7 +41,13 @@ export type Channel = z.infer<typeof ChannelSchema>;
 
 /** One entry of a subscription's `identifiers`: anything {@link parseIdentifierQuery} reads. */
 export const IdentifierQuerySchema = z
-  .string()
+  .string({
+    // YAML reads `8542.31` and `8542` as numbers (and would drop the 0 of `8542.30`).
+    error: (iss) =>
+      typeof iss.input === 'number'
+        ? `must be a string: quote codes such as "${iss.input}" (YAML reads them as numbers)`
+        : undefined,
+  })
   .min(1)
   .max(64)
   .superRefine((s, ctx) => {
