@@ -278,7 +278,9 @@ function scheduleNote(c: ScheduleCheck): string {
   return (
     `${c.deliveries} deliveries: ${formatAttemptCounts(c.attemptCounts)}; retry gaps ${c.minRatio.toFixed(2)}–` +
     `${c.maxRatio.toFixed(2)} × step, latest ${(Math.max(0, c.maxLateMs) / 1000).toFixed(1)} s past step +20 %` +
-    (c.resent > 0 ? `; ${c.resent} sent again after a success under the same webhook-id` : '')
+    (c.resent > 0
+      ? `; ${c.resent} sent again after a success under the same webhook-id (${c.resentIds.join(', ')})`
+      : '')
   );
 }
 

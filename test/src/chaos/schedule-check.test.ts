@@ -79,6 +79,7 @@ describe('checkRetrySchedule', () => {
     const r = checkRetrySchedule(new Map([['u-1', resent]]), { stepsMs: steps, lateSlackMs: 1_000 });
     expect(r.violations).toEqual([]);
     expect(r.resent).toBe(1);
+    expect(r.resentIds).toEqual(['u-1']);
     expect(r.attemptCounts).toEqual({ 3: 1 });
     expect(r.maxRatio).toBe(1);
   });

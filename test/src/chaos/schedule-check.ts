@@ -20,6 +20,8 @@ export interface ScheduleCheck {
    * its completion lost with Redis): allowed, a receiver drops them by id; each run is checked.
    */
   resent: number;
+  /** The first few of them, to look up in the delivery log. */
+  resentIds: string[];
   /** Broken promises, one line each (the first few are enough to read). */
   violations: string[];
 }
@@ -60,6 +62,7 @@ export function checkRetrySchedule(
     maxRatio: 0,
     maxLateMs: Number.NEGATIVE_INFINITY,
     resent: 0,
+    resentIds: [],
     violations: [],
   };
   for (const [id, raw] of attemptsByDelivery) {
@@ -74,6 +77,7 @@ export function checkRetrySchedule(
     }
     if (runs.at(-1)!.length === 0) runs.pop();
     out.resent += runs.length - 1;
+    if (runs.length > 1 && out.resentIds.length < 3) out.resentIds.push(id);
     const last = runs.at(-1) ?? [];
     out.attemptCounts[last.length] = (out.attemptCounts[last.length] ?? 0) + 1;
     if (!last.at(-1)?.ok) out.violations.push(`${id}: the last of ${last.length} attempts failed`);
