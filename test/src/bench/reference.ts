@@ -39,6 +39,8 @@ export interface ReferenceOptions {
  * What BullMQ itself achieves here: three queues chained by no-op processors, each stage its
  * own process like regwatch's workers, with the concurrency regwatch gives the stages it mirrors
  * (classifier 8 → notifier alerts 8 → notifier deliveries 32). Same Redis, same run as the pipeline.
+ * Kept as it was when the classifier began routing alerts itself (no `alerts` hop since): the
+ * yardstick does not move with the pipeline's shape.
  */
 export async function runReference(opts: ReferenceOptions): Promise<ReferenceResult> {
   const concurrency = { a: 8, b: 8, c: 32 };
