@@ -24,6 +24,8 @@ export interface ApiDeps {
   rateLimit?: { max: number; timeWindowMs: number } | false;
   /** `METRICS_TOKEN`: a bearer token that may read /metrics besides ops/admin API tokens. */
   metricsToken?: string;
+  /** Attempts a test send gets: `retryScheduleOf(REGWATCH_RETRY_SCHEDULE).attempts`, as the notifier's own. */
+  deliveryAttempts?: number;
 }
 
 /** What route handlers share: stores over one connection, the queues, the file catalog. */
@@ -41,6 +43,8 @@ export interface ApiContext {
   notifier: ReturnType<typeof notifierStores>;
   queues: Record<QueueName, Queue>;
   requiredServices: readonly string[];
+  /** Attempts a delivery job gets (the configured retry schedule); undefined: the built-in schedule's. */
+  deliveryAttempts: number | undefined;
   /** The unsubscribe HMAC key, or undefined when none exists yet (no link was ever signed). */
   unsubscribeSecret(): Promise<string | undefined>;
 }
@@ -70,6 +74,7 @@ export function createContext(deps: ApiDeps): ApiContext {
     notifier: notifierStores({ connection: redis, prefix }),
     queues,
     requiredServices: deps.requiredServices ?? ['poller', 'classifier', 'notifier'],
+    deliveryAttempts: deps.deliveryAttempts,
     unsubscribeSecret: async () => {
       // The notifier creates the key once (SET NX) and never changes it, so it can be cached.
       secret ??= (await redis.get(stateKey(prefix, 'secret', 'unsubscribe'))) ?? undefined;

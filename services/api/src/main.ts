@@ -1,3 +1,4 @@
+import { retryScheduleOf } from '@regwatch/notifier';
 import { createRedis, waitForRedis } from '@regwatch/queue';
 import { bootstrap, runService } from '@regwatch/runtime';
 import { startApi } from './server.js';
@@ -16,6 +17,7 @@ const api = await startApi({
   fileFeeds: file.feeds,
   fileSubscriptions: file.subscriptions,
   requiredServices: env.API_REQUIRED_SERVICES,
+  deliveryAttempts: retryScheduleOf(env.REGWATCH_RETRY_SCHEDULE).attempts,
   rateLimit: env.API_RATE_LIMIT_PER_MINUTE > 0 ? { max: env.API_RATE_LIMIT_PER_MINUTE, timeWindowMs: 60_000 } : false,
   ...(env.METRICS_TOKEN ? { metricsToken: env.METRICS_TOKEN } : {}),
   ...(env.REGWATCH_UNSUBSCRIBE_SECRET ? { unsubscribeSecret: env.REGWATCH_UNSUBSCRIBE_SECRET } : {}),

@@ -106,6 +106,7 @@ export async function runAll(options: {
     fileFeeds: config.file.feeds,
     fileSubscriptions: config.file.subscriptions,
     requiredServices: config.env.API_REQUIRED_SERVICES,
+    deliveryAttempts: retryScheduleOf(config.env.REGWATCH_RETRY_SCHEDULE).attempts,
     rateLimit:
       config.env.API_RATE_LIMIT_PER_MINUTE > 0
         ? { max: config.env.API_RATE_LIMIT_PER_MINUTE, timeWindowMs: 60_000 }

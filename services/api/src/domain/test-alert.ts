@@ -46,7 +46,7 @@ export function buildTestAlert(subscription: Subscription, now = new Date()): Al
  * way the notifier queues its own, so it is signed, rendered, retried and logged like any alert.
  */
 export async function sendTestAlert(
-  deps: { alerts: AlertStore; deliveries: Queue; now?: () => Date },
+  deps: { alerts: AlertStore; deliveries: Queue; attempts?: number; now?: () => Date },
   subscription: Subscription,
 ): Promise<TestSend> {
   const alert = buildTestAlert(subscription, deps.now?.() ?? new Date());
@@ -57,7 +57,7 @@ export async function sendTestAlert(
     // The notifier's own job and options, so a test send is delivered and retried like any alert.
     const job = alertJobFor(alert, subscription.id, key);
     const { deliveryId } = job;
-    await deps.deliveries.add('deliver', job, deliveryJobOptions(deliveryId));
+    await deps.deliveries.add('deliver', job, deliveryJobOptions(deliveryId, deps.attempts));
     deliveries.push({ deliveryId, channel: channel.type, channelKey: key });
   }
   return { alertId: alert.id, storyId: alert.storyId, deliveries };

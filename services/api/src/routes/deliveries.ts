@@ -43,6 +43,7 @@ export function deliveryRoutes(ctx: ApiContext) {
       prefix: ctx.prefix,
       deadLetters: ctx.notifier.deadLetters,
       deliveries: ctx.queues[QUEUES.deliveries],
+      ...(ctx.deliveryAttempts === undefined ? {} : { attempts: ctx.deliveryAttempts }),
     };
 
     /** A team token sees its own subscriptions' deliveries only. */

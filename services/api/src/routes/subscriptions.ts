@@ -212,7 +212,14 @@ export function subscriptionRoutes(ctx: ApiContext) {
         if (found.item.paused) {
           throw new ApiError(409, 'SUBSCRIPTION_PAUSED', `subscription "${found.item.id}" is paused; resume it first`);
         }
-        const sent = await sendTestAlert({ alerts: ctx.alerts, deliveries: ctx.queues[QUEUES.deliveries] }, found.item);
+        const sent = await sendTestAlert(
+          {
+            alerts: ctx.alerts,
+            deliveries: ctx.queues[QUEUES.deliveries],
+            ...(ctx.deliveryAttempts === undefined ? {} : { attempts: ctx.deliveryAttempts }),
+          },
+          found.item,
+        );
         return reply.code(202).send(sent);
       },
     );
