@@ -1,10 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { startClassifier } from '@regwatch/classifier';
 import { QUEUES, type Subscription } from '@regwatch/contracts';
-import { silentLogger } from '@regwatch/logger';
-import { startNotifier } from '@regwatch/notifier';
-import { createAddressPolicy } from '@regwatch/outbound';
-import { startPoller } from '@regwatch/poller';
 import {
   bullPrefix,
   countJobs,
@@ -18,7 +13,6 @@ import {
   startHeartbeat,
   waitForRedis,
 } from '@regwatch/queue';
-import { createRulesHolder } from '@regwatch/rules';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -28,6 +22,7 @@ import {
   GPU_REVIEW,
   renderRss,
   startFeedServer,
+  startPipeline,
   startWebhookReceiver,
   testPrefix,
   type WebhookReceiver,
@@ -66,39 +61,18 @@ describe.skipIf(unavailable !== undefined)('pipeline on a real Redis Cluster (3 
         paused: false,
       },
     ];
-    const log = silentLogger();
-    const policy = createAddressPolicy(['127.0.0.0/8']);
-    const rules = createRulesHolder();
-    const notifier = await startNotifier({
+    const pipeline = await startPipeline({
       connection: redis,
       prefix,
-      log,
-      policy,
-      subscriptions: () => subscriptions,
+      subscriptions,
+      feed: { id: 'wire', url: `${feeds.url}/wire.xml` },
       email: { outboxDir: '/nonexistent-no-email-channel', from: 'regwatch <alerts@regwatch.test>' },
-      publicUrl: 'http://127.0.0.1:9/',
       unsubscribeSecret: 'cluster-unsubscribe-secret',
-    });
-    const classifier = startClassifier({
-      connection: redis,
-      prefix,
-      log,
-      engine: () => rules.engine,
-      subscriptions: () => subscriptions,
-    });
-    const poller = await startPoller({
-      connection: redis,
-      prefix,
-      log,
-      policy,
-      feeds: () => [{ id: 'wire', url: `${feeds.url}/wire.xml`, intervalSeconds: 3600, enabled: true }],
     });
     const heartbeat = startHeartbeat(redis, prefix, 'poller');
     closers.push(
       () => heartbeat.close(),
-      () => poller.close(),
-      () => classifier.close(),
-      () => notifier.close(),
+      () => pipeline.close(),
     );
   }, 60_000);
 

@@ -1,12 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { startClassifier } from '@regwatch/classifier';
 import { QUEUES, type Subscription, SubscriptionSchema } from '@regwatch/contracts';
-import { silentLogger } from '@regwatch/logger';
-import { startNotifier } from '@regwatch/notifier';
-import { createAddressPolicy } from '@regwatch/outbound';
-import { startPoller } from '@regwatch/poller';
 import { createQueue } from '@regwatch/queue';
-import { createRulesHolder } from '@regwatch/rules';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   deletePrefix,
@@ -14,6 +8,7 @@ import {
   renderRss,
   type SmtpSink,
   startFeedServer,
+  startPipeline,
   startSmtpSink,
   startWebhookReceiver,
   testPrefix,
@@ -69,41 +64,15 @@ describe('identifier subscriptions end to end (real Redis, webhook receivers ver
         channels: [{ type: 'webhook', url: everything.url, secret: allSecret }],
       }),
     ];
-    const log = silentLogger();
-    const policy = createAddressPolicy(['127.0.0.0/8']);
-    const rules = createRulesHolder();
-    const notifier = await startNotifier({
+    const pipeline = await startPipeline({
       connection: redis,
       prefix,
-      log,
-      policy,
-      subscriptions: () => subscriptions,
+      subscriptions,
+      feed: { id: 'bis', url: `${feeds.url}/bis.xml` },
       email: { smtpUrl: smtp.url, from: 'regwatch <alerts@regwatch.test>' },
-      publicUrl: 'http://127.0.0.1:9/',
       unsubscribeSecret: 'e2e-identifiers-unsubscribe-secret',
     });
-    // A variable, not a literal: classifiers that route in the item's job take `subscriptions`, older
-    // ones leave routing to the notifier; the test holds for both.
-    const classifierOptions = {
-      connection: redis,
-      prefix,
-      log,
-      engine: () => rules.engine,
-      subscriptions: () => subscriptions,
-    };
-    const classifier = startClassifier(classifierOptions);
-    const poller = await startPoller({
-      connection: redis,
-      prefix,
-      log,
-      policy,
-      feeds: () => [{ id: 'bis', url: `${feeds.url}/bis.xml`, intervalSeconds: 3600, enabled: true }],
-    });
-    closers.push(
-      () => poller.close(),
-      () => classifier.close(),
-      () => notifier.close(),
-    );
+    closers.push(() => pipeline.close());
   });
 
   afterAll(async () => {

@@ -1,12 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { startClassifier } from '@regwatch/classifier';
 import { QUEUES, type Subscription } from '@regwatch/contracts';
-import { silentLogger } from '@regwatch/logger';
-import { startNotifier } from '@regwatch/notifier';
-import { createAddressPolicy } from '@regwatch/outbound';
-import { startPoller } from '@regwatch/poller';
 import { bullPrefix, createQueue } from '@regwatch/queue';
-import { createRulesHolder } from '@regwatch/rules';
 import { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -17,6 +11,7 @@ import {
   renderRss,
   type SmtpSink,
   startFeedServer,
+  startPipeline,
   startSmtpSink,
   startWebhookReceiver,
   testPrefix,
@@ -52,39 +47,18 @@ describe('pipeline end to end (real Redis, SMTP and webhook receiver)', () => {
         paused: false,
       },
     ];
-    const log = silentLogger();
-    const policy = createAddressPolicy(['127.0.0.0/8']);
-    const rules = createRulesHolder();
     events = new QueueEvents(QUEUES.polls, { connection: redis.duplicate(), prefix: bullPrefix(prefix) });
     await events.waitUntilReady();
-    const notifier = await startNotifier({
+    const pipeline = await startPipeline({
       connection: redis,
       prefix,
-      log,
-      policy,
-      subscriptions: () => subscriptions,
+      subscriptions,
+      feed: { id: 'wire', url: `${feeds.url}/wire.xml` },
       email: { smtpUrl: smtp.url, from: 'regwatch <alerts@regwatch.test>' },
-      publicUrl: 'http://127.0.0.1:9/',
       unsubscribeSecret: 'e2e-unsubscribe-secret',
     });
-    const classifier = startClassifier({
-      connection: redis,
-      prefix,
-      log,
-      engine: () => rules.engine,
-      subscriptions: () => subscriptions,
-    });
-    const poller = await startPoller({
-      connection: redis,
-      prefix,
-      log,
-      policy,
-      feeds: () => [{ id: 'wire', url: `${feeds.url}/wire.xml`, intervalSeconds: 3600, enabled: true }],
-    });
     closers.push(
-      () => poller.close(),
-      () => classifier.close(),
-      () => notifier.close(),
+      () => pipeline.close(),
       () => events.close(),
     );
   });
