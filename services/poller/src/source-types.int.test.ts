@@ -1,13 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type FeedSource, FeedSourceSchema, type ItemJob } from '@regwatch/contracts';
-import { silentLogger } from '@regwatch/logger';
 import { createAddressPolicy } from '@regwatch/outbound';
-import { bullPrefix, createRedis, stateKey } from '@regwatch/queue';
+import { stateKey } from '@regwatch/queue';
 import { FeedStateStore } from '@regwatch/store';
 import type { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   FEDERAL_REGISTER_JSON,
@@ -16,25 +13,13 @@ import {
   PRESS_LIST_HTML,
   supplementPage,
 } from './feed/__fixtures__/source-pages.js';
-import { nextSlotAt, scheduleOffsetMs } from './poll/slots.js';
-import { type PollerHandle, startPoller } from './worker.js';
+import { createPollerTestbed, quietIds, waitUntil } from './testing.js';
+import type { PollerHandle } from './worker.js';
 
-const redis = createRedis(process.env.REDIS_URL, 'worker');
-const log = silentLogger();
-const cleanups: Array<() => Promise<unknown>> = [];
-const prefixes: string[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-afterAll(async () => {
-  for (const prefix of prefixes) {
-    const keys = await redis.keys(`${bullPrefix(prefix)}*`);
-    if (keys.length > 0) await redis.del(...keys);
-  }
-  await redis.quit();
-});
+const bed = createPollerTestbed();
+const { redis } = bed;
+afterEach(bed.afterEach);
+afterAll(bed.afterAll);
 
 /** A loopback server: a document per path with its content type, ETags, and a count of requests. */
 async function startServer() {
@@ -50,7 +35,7 @@ async function startServer() {
     res.writeHead(200, { 'content-type': doc.type, etag: doc.etag }).end(doc.body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
+  bed.onCleanup(
     () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -64,24 +49,6 @@ async function startServer() {
       docs.set(path, { body: Buffer.isBuffer(body) ? body : Buffer.from(body), type, etag: `"v${++version}"` });
     },
   };
-}
-
-/** Feed ids whose scheduled slot is far away: within a test only the first poll and the ones asked for run. */
-function quietIds(count: number, every = 3_600_000): string[] {
-  const ids: string[] = [];
-  for (let i = 0; ids.length < count; i++) {
-    const id = `s${i}`;
-    if (nextSlotAt(Date.now(), every, scheduleOffsetMs(id, every)) - Date.now() > 60_000) ids.push(id);
-  }
-  return ids;
-}
-
-async function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** Runs one poll of a feed now and returns its outcome (or its failure). */
@@ -110,7 +77,7 @@ describe('source types through the real poller (Redis, loopback server)', () => 
     server.set('/zcfb/index.shtml', gbk(MINISTRY_LIST_HTML), 'text/html');
     server.set('/api/v1/documents.json', FEDERAL_REGISTER_JSON, 'application/json; charset=utf-8');
     server.set('/supp4', supplementPage([['China', 'Alpha Tech Co.']]), 'text/html; charset=utf-8');
-    const [htmlId, frId, pageId] = quietIds(3);
+    const [htmlId, frId, pageId] = quietIds('s', 3);
     const feeds: FeedSource[] = [
       {
         id: htmlId!,
@@ -123,20 +90,8 @@ describe('source types through the real poller (Redis, loopback server)', () => 
       { id: frId!, type: 'federalregister', url: `${server.url}/api/v1/documents.json?conditions[agencies][]=x` },
       { id: pageId!, type: 'page', url: `${server.url}/supp4`, selector: '#supplement-list', title: 'Supplement 4' },
     ].map((f) => FeedSourceSchema.parse({ intervalSeconds: 3600, ...f }));
-    const prefix = `test-${randomUUID().slice(0, 8)}`;
-    prefixes.push(prefix);
-    const connection: Redis = redis.duplicate();
-    const p = await startPoller({
-      connection,
-      prefix,
-      log,
-      policy: createAddressPolicy(['127.0.0.0/8']),
-      feeds: () => feeds,
-    });
-    cleanups.push(async () => {
-      await p.close();
-      await connection.quit();
-    });
+    const prefix = bed.freshPrefix();
+    const p = await bed.startPoller(prefix, () => feeds);
     const state = new FeedStateStore(redis, prefix);
     await waitUntil(
       async () => (await Promise.all(feeds.map((f) => state.get(f.id)))).every((s) => s.lastSuccessAt !== undefined),
@@ -205,7 +160,7 @@ describe('source types through the real poller (Redis, loopback server)', () => 
       `<html><body><ul>${'<li><a href="/x">x</a></li>'.repeat(300_000)}</ul></body></html>`,
       'text/html',
     );
-    const [emptyId, pageId, hugeId] = quietIds(3);
+    const [emptyId, pageId, hugeId] = quietIds('s', 3);
     const feeds: FeedSource[] = [
       {
         id: emptyId!,
@@ -216,20 +171,8 @@ describe('source types through the real poller (Redis, loopback server)', () => 
       { id: pageId!, type: 'page', url: `${server.url}/supp4`, selector: '#supplement-list' },
       { id: hugeId!, type: 'html', url: `${server.url}/huge`, selectors: { item: 'li', title: 'a', link: 'a@href' } },
     ].map((f) => FeedSourceSchema.parse({ intervalSeconds: 3600, ...f }));
-    const prefix = `test-${randomUUID().slice(0, 8)}`;
-    prefixes.push(prefix);
-    const connection: Redis = redis.duplicate();
-    const p = await startPoller({
-      connection,
-      prefix,
-      log,
-      policy: createAddressPolicy(['127.0.0.0/8']),
-      feeds: () => feeds,
-    });
-    cleanups.push(async () => {
-      await p.close();
-      await connection.quit();
-    });
+    const prefix = bed.freshPrefix();
+    const p = await bed.startPoller(prefix, () => feeds);
     const state = new FeedStateStore(redis, prefix);
     await waitUntil(
       async () => (await Promise.all(feeds.map((f) => state.get(f.id)))).every((s) => s.lastAttemptAt !== undefined),
@@ -247,7 +190,7 @@ describe('source types through the real poller (Redis, loopback server)', () => 
   it('keeps the SSRF guard: a source on a loopback address not allowed is refused before any request', async () => {
     const server = await startServer();
     server.set('/press', PRESS_LIST_HTML, 'text/html');
-    const [id] = quietIds(1);
+    const [id] = quietIds('s', 1);
     const feeds = [
       FeedSourceSchema.parse({
         id,
@@ -257,14 +200,8 @@ describe('source types through the real poller (Redis, loopback server)', () => 
         selectors: { item: 'div.views-row', title: 'h3 a', link: 'h3 a@href' },
       }),
     ];
-    const prefix = `test-${randomUUID().slice(0, 8)}`;
-    prefixes.push(prefix);
-    const connection: Redis = redis.duplicate();
-    const p = await startPoller({ connection, prefix, log, policy: createAddressPolicy([]), feeds: () => feeds });
-    cleanups.push(async () => {
-      await p.close();
-      await connection.quit();
-    });
+    const prefix = bed.freshPrefix();
+    await bed.startPoller(prefix, () => feeds, { policy: createAddressPolicy([]) });
     const state = new FeedStateStore(redis, prefix);
     await waitUntil(async () => (await state.get(id!)).lastAttemptAt !== undefined, 'the poll');
     expect((await state.get(id!)).lastError).toMatch(/^OUTBOUND_BLOCKED_ADDRESS: /);

@@ -1,40 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FeedSource } from '@regwatch/contracts';
-import { silentLogger } from '@regwatch/logger';
-import { createAddressPolicy } from '@regwatch/outbound';
-import { bullPrefix, createRedis } from '@regwatch/queue';
 import { FeedStateStore } from '@regwatch/store';
 import type { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { nextSlotAt, scheduleOffsetMs } from './poll/slots.js';
-import { type PollerHandle, startPoller } from './worker.js';
+import { createPollerTestbed, quietIds, waitUntil } from './testing.js';
 
-const redis = createRedis(process.env.REDIS_URL, 'worker');
-const policy = createAddressPolicy(['127.0.0.0/8']);
-const log = silentLogger();
-const cleanups: Array<() => Promise<unknown>> = [];
-const prefixes: string[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-afterAll(async () => {
-  for (const prefix of prefixes) {
-    const keys = await redis.keys(`${bullPrefix(prefix)}*`);
-    if (keys.length > 0) await redis.del(...keys);
-  }
-  await redis.quit();
-});
-
-function freshPrefix(): string {
-  const prefix = `test-${randomUUID().slice(0, 8)}`;
-  prefixes.push(prefix);
-  return prefix;
-}
+const bed = createPollerTestbed();
+const { redis, freshPrefix } = bed;
+afterEach(bed.afterEach);
+afterAll(bed.afterAll);
 
 /** A feed server on 127.0.0.1: one RSS document per path, ETags, optional slowness, and what it saw. */
 async function startServer(delayMs = 0) {
@@ -67,7 +42,7 @@ async function startServer(delayMs = 0) {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  cleanups.push(
+  bed.onCleanup(
     () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -77,40 +52,7 @@ async function startServer(delayMs = 0) {
   return { url, hits, headers, stats };
 }
 
-async function poller(
-  prefix: string,
-  feeds: () => readonly FeedSource[],
-  extra: Partial<Parameters<typeof startPoller>[0]> = {},
-) {
-  const connection: Redis = redis.duplicate();
-  const handle: PollerHandle = await startPoller({ connection, prefix, log, policy, feeds, ...extra });
-  cleanups.push(async () => {
-    await handle.close();
-    await connection.quit();
-  });
-  return handle;
-}
-
-async function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/**
- * Feed ids whose scheduled slot is more than a minute away, so within a test only the first
- * poll runs and "polled once" cannot be muddied by a slot that happens to fall due.
- */
-function quietIds(count: number, every = 3_600_000): string[] {
-  const ids: string[] = [];
-  for (let i = 0; ids.length < count; i++) {
-    const id = `q${i}`;
-    if (nextSlotAt(Date.now(), every, scheduleOffsetMs(id, every)) - Date.now() > 60_000) ids.push(id);
-  }
-  return ids;
-}
+const poller = bed.startPoller;
 
 /** A job's return value once it has finished (polling its state: no event stream to miss). */
 async function outcomeOf(queue: Queue, job: Job): Promise<{ status: string; reason?: string }> {
@@ -134,7 +76,7 @@ describe('startPoller (real Redis, local feed servers)', () => {
   it('polls a new feed at once, queues its items, records its health and names itself', async () => {
     const server = await startServer();
     const prefix = freshPrefix();
-    const [id] = quietIds(1);
+    const [id] = quietIds('q', 1);
     const p = await poller(prefix, () => [feedAt(server.url, id!)]);
     await waitUntil(async () => (await p.itemsQueue.getJobCountByTypes('waiting', 'completed')) === 2, 'two items');
     // Items are queued first, the feed's state written last.
@@ -150,7 +92,7 @@ describe('startPoller (real Redis, local feed servers)', () => {
   it('applies a changed feed list without a restart: new feed polled, removed feed unscheduled', async () => {
     const server = await startServer();
     const prefix = freshPrefix();
-    const [a, b] = quietIds(2);
+    const [a, b] = quietIds('q', 2);
     let feeds: FeedSource[] = [feedAt(server.url, a!)];
     const p = await poller(prefix, () => feeds, { resyncIntervalMs: 50 });
     await waitUntil(() => server.hits.get(`/${a}`) === 1, 'the first feed polled');
@@ -170,7 +112,7 @@ describe('startPoller (real Redis, local feed servers)', () => {
   it('two pollers sharing one Redis poll each feed once, and never one feed at the same time', async () => {
     const server = await startServer(300);
     const prefix = freshPrefix();
-    const ids = quietIds(4);
+    const ids = quietIds('q', 4);
     const feeds = ids.map((id) => feedAt(server.url, id));
     const one = await poller(prefix, () => feeds);
     await poller(prefix, () => feeds);
@@ -197,7 +139,7 @@ describe('startPoller (real Redis, local feed servers)', () => {
   it('keeps at most perHostLimit requests in flight to one host across pollers, and polls every feed', async () => {
     const server = await startServer(250);
     const prefix = freshPrefix();
-    const ids = quietIds(6);
+    const ids = quietIds('q', 6);
     const feeds = ids.map((id) => feedAt(server.url, id));
     const opts = { perHostLimit: 2, hostWaitMs: 50, concurrency: 6 };
     await poller(prefix, () => feeds, opts);

@@ -1,34 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type FeedSource, FeedSourceSchema, OpsEventJobSchema } from '@regwatch/contracts';
-import { silentLogger } from '@regwatch/logger';
-import { createAddressPolicy } from '@regwatch/outbound';
-import { bullPrefix, createRedis } from '@regwatch/queue';
 import { SourceIncidentStore } from '@regwatch/store';
-import type { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { nextSlotAt, scheduleOffsetMs } from '../poll/slots.js';
-import { type PollerHandle, startPoller } from '../worker.js';
+import { createPollerTestbed, quietIds } from '../testing.js';
 import { DEFAULT_INCIDENT_THRESHOLDS } from './incidents.js';
 
-const redis = createRedis(process.env.REDIS_URL, 'worker');
-const policy = createAddressPolicy(['127.0.0.0/8']);
-const cleanups: Array<() => Promise<unknown>> = [];
-const prefixes: string[] = [];
+const bed = createPollerTestbed();
+const { redis } = bed;
 const DAY = 86_400_000;
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-afterAll(async () => {
-  for (const prefix of prefixes) {
-    const keys = await redis.keys(`${bullPrefix(prefix)}*`);
-    if (keys.length > 0) await redis.del(...keys);
-  }
-  await redis.quit();
-});
+afterEach(bed.afterEach);
+afterAll(bed.afterAll);
 
 function rss(ids: string[]): string {
   const items = ids
@@ -52,7 +34,7 @@ async function startDocServer() {
     res.writeHead(200, { 'content-type': 'application/rss+xml', etag }).end(doc.body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
+  bed.onCleanup(
     () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -69,12 +51,7 @@ async function startDocServer() {
 }
 
 /** `<base>-<n>` whose hourly slot is over a minute away, so the scheduler polls nothing while the test runs its own. */
-function quietId(base: string): string {
-  for (let i = 0; ; i++) {
-    const id = `${base}-${i}`;
-    if (nextSlotAt(Date.now(), 3600_000, scheduleOffsetMs(id, 3600_000)) - Date.now() > 60_000) return id;
-  }
-}
+const quietId = (base: string): string => quietIds(`${base}-`, 1)[0]!;
 
 async function setup(
   feedId: string,
@@ -83,24 +60,13 @@ async function setup(
   thresholds = DEFAULT_INCIDENT_THRESHOLDS,
   seed?: (store: SourceIncidentStore) => Promise<void>,
 ) {
-  const prefix = `test-${randomUUID().slice(0, 8)}`;
-  prefixes.push(prefix);
+  const prefix = bed.freshPrefix();
   const store = new SourceIncidentStore(redis, prefix);
   await seed?.(store);
   const feed: FeedSource = FeedSourceSchema.parse({ id: feedId, url, intervalSeconds: 3600, title: 'Gov notices' });
-  const connection: Redis = redis.duplicate();
-  const handle: PollerHandle = await startPoller({
-    connection,
-    prefix,
-    log: silentLogger(),
-    policy,
-    feeds: () => [feed],
+  const handle = await bed.startPoller(prefix, () => [feed], {
     incidentThresholds: thresholds,
     now: () => new Date(clock.ms),
-  });
-  cleanups.push(async () => {
-    await handle.close();
-    await connection.quit();
   });
   // The scheduler polls a new feed at once: let that first poll finish before the test runs its own.
   const deadline = Date.now() + 10_000;
