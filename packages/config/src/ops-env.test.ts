@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseEnv } from './index.js';
-
-const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { parseEnv } from './index.js';
+import { problemsOf, SECRET } from './testing.js';
 
 describe('ops channel and source alarm settings', () => {
   it('defaults: no ops channel, silent after max(4 × p90, 6 h), failing after 3, empty after 2, recover after 2', () => {

@@ -1,16 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfigText, readConfigFile } from './index.js';
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { parseConfigText, readConfigFile } from './index.js';
+import { problemsOf } from './testing.js';
 
 describe('feed presets in a config file', () => {
   it('expands `preset:` entries with overrides next to plain feeds', () => {
