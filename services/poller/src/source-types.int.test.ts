@@ -1,5 +1,4 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type FeedSource, FeedSourceSchema, type ItemJob } from '@regwatch/contracts';
 import { createAddressPolicy } from '@regwatch/outbound';
 import { stateKey } from '@regwatch/queue';
@@ -34,16 +33,9 @@ async function startServer() {
     if (req.headers['if-none-match'] === doc.etag) return void res.writeHead(304, { etag: doc.etag }).end();
     res.writeHead(200, { 'content-type': doc.type, etag: doc.etag }).end(doc.body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  bed.onCleanup(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
+  const url = await bed.listen(server);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url,
     hits,
     set(path: string, body: string | Buffer, type: string) {
       docs.set(path, { body: Buffer.isBuffer(body) ? body : Buffer.from(body), type, etag: `"v${++version}"` });

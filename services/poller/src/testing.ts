@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { FeedSource } from '@regwatch/contracts';
 import { silentLogger } from '@regwatch/logger';
 import { createAddressPolicy } from '@regwatch/outbound';
@@ -27,9 +29,17 @@ export function createPollerTestbed() {
   return {
     redis,
     freshPrefix,
-    /** Runs `cleanup` after the current test (latest registered first). */
-    onCleanup(cleanup: () => Promise<unknown>): void {
-      cleanups.push(cleanup);
+    /** Listens with `server` on a free 127.0.0.1 port, closed after the test; returns its base URL. */
+    async listen(server: Server): Promise<string> {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      cleanups.push(
+        () =>
+          new Promise<void>((resolve) => {
+            server.closeAllConnections();
+            server.close(() => resolve());
+          }),
+      );
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     },
     /**
      * Starts a poller on `prefix` with a connection of its own, a silent logger and a policy that lets

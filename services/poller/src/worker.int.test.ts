@@ -1,5 +1,4 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { FeedSource } from '@regwatch/contracts';
 import { FeedStateStore } from '@regwatch/store';
 import type { Job, Queue } from 'bullmq';
@@ -40,15 +39,7 @@ async function startServer(delayMs = 0) {
         );
     }, delayMs);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  bed.onCleanup(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
+  const url = await bed.listen(server);
   return { url, hits, headers, stats };
 }
 

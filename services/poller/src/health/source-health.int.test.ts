@@ -1,5 +1,4 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type FeedSource, FeedSourceSchema, OpsEventJobSchema } from '@regwatch/contracts';
 import { SourceIncidentStore } from '@regwatch/store';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -33,16 +32,9 @@ async function startDocServer() {
     }
     res.writeHead(200, { 'content-type': 'application/rss+xml', etag }).end(doc.body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  bed.onCleanup(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
+  const base = await bed.listen(server);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/notices.xml`,
+    url: `${base}/notices.xml`,
     set(body: string) {
       doc.body = body;
       doc.version++;
