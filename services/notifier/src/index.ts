@@ -44,5 +44,6 @@ export { renderAlertEmail } from './render/alert-email.js';
 export { renderChannelDisabledEmail } from './render/channel-disabled-email.js';
 export { renderDigestEmail } from './render/digest-email.js';
 export { benchRouting } from './routing/bench.js';
+export { seededRng } from './routing/population.js';
 export { buildRoutingIndex, explainMatch, type RoutingIndex } from './routing/routing-index.js';
 export { type Notifier, type NotifierDeps, startNotifier } from './worker.js';

@@ -1,11 +1,5 @@
-/** A seeded PRNG (mulberry32), so a bench or chaos run's data can be reproduced from its seed. */
-export function seededRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/**
+ * The seeded PRNG (mulberry32) the routing bench already uses for its populations, so a bench or
+ * chaos run's data can be reproduced from its seed with the same generator.
+ */
+export { seededRng } from '@regwatch/notifier';
