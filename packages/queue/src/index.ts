@@ -18,3 +18,4 @@ export { closeAll, onShutdown } from './lifecycle.js';
 export { countJobs, createQueue, DEFAULT_JOB_OPTIONS } from './queues.js';
 export { type GuardVerdict, judgeRedisSettings, type RedisSettings, readRedisSettings } from './redis-guard.js';
 export { defaultBackoff, type JobDefinition, startWorker, toProcessor, type WorkerHandle } from './runner.js';
+export { isNoScript, runScript, TickPipeline, tickPipelineOf } from './tick-pipeline.js';

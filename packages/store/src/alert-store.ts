@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Alert, AlertSchema } from '@regwatch/contracts';
-import { stateKey } from '@regwatch/queue';
+import { isNoScript, stateKey, tickPipelineOf } from '@regwatch/queue';
 import type { Redis } from 'ioredis';
 
 export interface AlertStoreOptions {
@@ -49,10 +49,11 @@ export class AlertStore {
     const args = [JSON.stringify(alert), String(ttl), String(created), alert.id, String(created - ttl * 1000)];
     let result: unknown;
     try {
-      result = await this.redis.evalsha(SAVE_SHA, keys.length, ...keys, ...args);
+      // The saves of one event-loop turn (a batch of items, concurrent jobs) go in one pipeline.
+      result = await tickPipelineOf(this.redis).run((p) => p.evalsha(SAVE_SHA, keys.length, ...keys, ...args));
     } catch (err) {
       // NOSCRIPT: a restarted or flushed Redis; EVAL loads it again.
-      if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
+      if (!isNoScript(err)) throw err;
       result = await this.redis.eval(SAVE, keys.length, ...keys, ...args);
     }
     return result === 1;
@@ -65,9 +66,10 @@ export class AlertStore {
 
   /** Every stored alert of a story, oldest first. */
   async story(storyId: string): Promise<Alert[]> {
-    const ids = await this.redis.smembers(this.key('story', storyId));
+    const tick = tickPipelineOf(this.redis);
+    const ids = await tick.run<string[]>((p) => p.smembers(this.key('story', storyId)));
     if (ids.length === 0) return [];
-    const raws = await this.redis.mget(ids.map((id) => this.key('alert', id)));
+    const raws = await tick.run<(string | null)[]>((p) => p.mget(ids.map((id) => this.key('alert', id))));
     return raws
       .filter((r): r is string => r !== null)
       .map((r) => AlertSchema.parse(JSON.parse(r)))
@@ -76,7 +78,7 @@ export class AlertStore {
 
   /** How many alerts a story has (one per source), without loading them. */
   async storySize(storyId: string): Promise<number> {
-    return this.redis.scard(this.key('story', storyId));
+    return tickPipelineOf(this.redis).run<number>((p) => p.scard(this.key('story', storyId)));
   }
 
   /** Newest first; `before` is an epoch-ms cursor. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type DeliveryAttempt, DeliveryAttemptSchema } from '@regwatch/contracts';
-import { stateKey } from '@regwatch/queue';
+import { isNoScript, stateKey, tickPipelineOf } from '@regwatch/queue';
 import type { Redis } from 'ioredis';
 
 /** Where a delivery stands, from its last recorded attempt (or its dead letter). */
@@ -66,9 +66,10 @@ const RECORD_SHA = createHash('sha1').update(RECORD).digest('hex');
  */
 async function runRecord(redis: Redis, keys: string[], args: string[]): Promise<unknown> {
   try {
-    return await redis.evalsha(RECORD_SHA, keys.length, ...keys, ...args);
+    // Joins the connection's tick pipeline: the attempts recorded in one event-loop turn go in one write.
+    return await tickPipelineOf(redis).run((p) => p.evalsha(RECORD_SHA, keys.length, ...keys, ...args));
   } catch (err) {
-    if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
+    if (!isNoScript(err)) throw err;
     return redis.eval(RECORD, keys.length, ...keys, ...args);
   }
 }
@@ -162,9 +163,20 @@ export class DeliveryLog {
 
   /** How many alerts the delivery carried when it succeeded; undefined while it has not. */
   async deliveredSources(deliveryId: string): Promise<number | undefined> {
-    const [state, sources] = await this.redis.hmget(this.statusKey(deliveryId), 'state', 'sources');
+    const [state, sources] = await tickPipelineOf(this.redis).run<(string | null)[]>((p) =>
+      p.hmget(this.statusKey(deliveryId), 'state', 'sources'),
+    );
     if (state !== 'delivered' || sources === null || sources === undefined) return undefined;
     return Number(sources);
+  }
+
+  /** Whether each delivery has succeeded (one round trip for them all). */
+  async isDelivered(deliveryIds: readonly string[]): Promise<boolean[]> {
+    const tick = tickPipelineOf(this.redis);
+    const states = await Promise.all(
+      deliveryIds.map((id) => tick.run<string | null>((p) => p.hget(this.statusKey(id), 'state'))),
+    );
+    return states.map((state) => state === 'delivered');
   }
 
   /** Delivery ids that carried an alert, oldest first. */

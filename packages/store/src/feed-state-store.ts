@@ -1,4 +1,4 @@
-import { stateKey } from '@regwatch/queue';
+import { stateKey, tickPipelineOf } from '@regwatch/queue';
 import type { Redis } from 'ioredis';
 
 /** What the poller remembers about one feed: HTTP validators and health. */
@@ -41,7 +41,7 @@ export class FeedStateStore {
   }
 
   async get(feedId: string): Promise<FeedState> {
-    const raw = await this.redis.hgetall(this.key(feedId));
+    const raw = await tickPipelineOf(this.redis).run<Record<string, string>>((p) => p.hgetall(this.key(feedId)));
     const state: Record<string, unknown> = { consecutiveFailures: 0, itemsSeen: 0 };
     for (const [k, v] of Object.entries(raw)) state[k] = NUMERIC.has(k) ? Number(v) : v;
     return state as unknown as FeedState;
@@ -58,11 +58,15 @@ export class FeedStateStore {
       if (v === undefined) del.push(k);
       else set[k] = String(v);
     }
-    const tx = this.redis.multi();
-    if (Object.keys(set).length > 0) tx.hset(this.key(feedId), set);
-    if (del.length > 0) tx.hdel(this.key(feedId), ...del);
-    if (add.itemsSeen) tx.hincrby(this.key(feedId), 'itemsSeen', add.itemsSeen);
-    await tx.exec();
+    // In the connection's tick pipeline rather than a MULTI: one poller writes a feed's state at a
+    // time (the feed lock), and the commands go out together, in order, in one write.
+    const tick = tickPipelineOf(this.redis);
+    const key = this.key(feedId);
+    await Promise.all([
+      Object.keys(set).length > 0 ? tick.run((p) => p.hset(key, set)) : undefined,
+      del.length > 0 ? tick.run((p) => p.hdel(key, ...del)) : undefined,
+      add.itemsSeen ? tick.run((p) => p.hincrby(key, 'itemsSeen', add.itemsSeen!)) : undefined,
+    ]);
   }
 
   async incrementSeen(feedId: string, by: number): Promise<void> {

@@ -1,5 +1,5 @@
 import { OpsEventJobSchema, SourceIncidentSchema } from '@regwatch/contracts';
-import { stateKey } from '@regwatch/queue';
+import { stateKey, tickPipelineOf } from '@regwatch/queue';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 
@@ -106,13 +106,12 @@ export class SourceIncidentStore {
 
   /** The state (or a fresh one when none, expired or unreadable) and arrival times, newest first, in one round trip. */
   async load(feedId: string): Promise<{ health: SourceHealth; arrivals: number[] }> {
-    const results = await this.redis
-      .multi()
-      .get(this.stateKey(feedId))
-      .lrange(this.arrivalsKey(feedId), 0, this.maxArrivals - 1)
-      .exec();
-    const raw = results?.[0]?.[1];
-    const list = (results?.[1]?.[1] ?? []) as string[];
+    // The connection's tick pipeline, not a MULTI: the poller holding the feed lock is the only writer.
+    const tick = tickPipelineOf(this.redis);
+    const [raw, list] = await Promise.all([
+      tick.run<string | null>((p) => p.get(this.stateKey(feedId))),
+      tick.run<string[]>((p) => p.lrange(this.arrivalsKey(feedId), 0, this.maxArrivals - 1)),
+    ]);
     return {
       health: parseHealth(typeof raw === 'string' ? raw : null),
       arrivals: list.map(Number).filter(Number.isFinite),
@@ -126,15 +125,14 @@ export class SourceIncidentStore {
 
   /** Writes the state and, when the poll found new items, records the arrival; refreshes both TTLs. */
   async save(feedId: string, health: SourceHealth, arrivalAtMs?: number): Promise<void> {
-    const tx = this.redis.multi().set(this.stateKey(feedId), JSON.stringify(health), 'EX', this.ttlSeconds);
+    const tick = tickPipelineOf(this.redis);
     const arrivals = this.arrivalsKey(feedId);
-    if (arrivalAtMs !== undefined) {
-      tx.lpush(arrivals, String(arrivalAtMs)).ltrim(arrivals, 0, this.maxArrivals - 1);
-    }
-    tx.expire(arrivals, this.ttlSeconds);
-    const results = await tx.exec();
-    const failed = results?.find(([err]) => err);
-    if (failed) throw failed[0];
+    await Promise.all([
+      tick.run((p) => p.set(this.stateKey(feedId), JSON.stringify(health), 'EX', this.ttlSeconds)),
+      arrivalAtMs !== undefined ? tick.run((p) => p.lpush(arrivals, String(arrivalAtMs))) : undefined,
+      arrivalAtMs !== undefined ? tick.run((p) => p.ltrim(arrivals, 0, this.maxArrivals - 1)) : undefined,
+      tick.run((p) => p.expire(arrivals, this.ttlSeconds)),
+    ]);
   }
 
   async remove(feedId: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { stateKey } from '@regwatch/queue';
+import { stateKey, tickPipelineOf } from '@regwatch/queue';
 import type { Redis } from 'ioredis';
 
 /** What regwatch knows about one channel of one subscription. */
@@ -78,7 +78,9 @@ export class ChannelHealthStore {
   }
 
   async get(subscriptionId: string, channelKey: string): Promise<ChannelHealth> {
-    return parseHealth(subscriptionId, channelKey, await this.redis.hgetall(this.key(subscriptionId, channelKey)));
+    const key = this.key(subscriptionId, channelKey);
+    const raw = await tickPipelineOf(this.redis).run<Record<string, string>>((p) => p.hgetall(key));
+    return parseHealth(subscriptionId, channelKey, raw);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { stateKey } from '@regwatch/queue';
+import { runScript, stateKey, tickPipelineOf } from '@regwatch/queue';
 import type { Redis } from 'ioredis';
 
 /** Deletes the lock only while it still holds our token: an expired lock taken over by another poller stays theirs. */
@@ -25,12 +25,12 @@ export class FeedLock {
   /** Takes the lock; resolves to the token to release it with, or `undefined` when another poller holds it. */
   async acquire(feedId: string): Promise<string | undefined> {
     const token = randomUUID();
-    const ok = await this.redis.set(this.key(feedId), token, 'PX', this.ttlMs, 'NX');
+    const ok = await tickPipelineOf(this.redis).run((p) => p.set(this.key(feedId), token, 'PX', this.ttlMs, 'NX'));
     return ok === 'OK' ? token : undefined;
   }
 
   /** Releases the lock if `token` still holds it; true when it did. */
   async release(feedId: string, token: string): Promise<boolean> {
-    return (await this.redis.eval(RELEASE, 1, this.key(feedId), token)) === 1;
+    return (await runScript(this.redis, RELEASE, [this.key(feedId)], [token])) === 1;
   }
 }

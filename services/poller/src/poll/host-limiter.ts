@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { stateKey } from '@regwatch/queue';
+import { runScript, stateKey, tickPipelineOf } from '@regwatch/queue';
 import type { Redis } from 'ioredis';
 
 /**
@@ -59,13 +59,13 @@ export class HostLimiter {
   async tryAcquire(host: string): Promise<(() => Promise<void>) | undefined> {
     const key = this.key(host);
     const token = randomUUID();
-    const ok = await this.redis.eval(ACQUIRE, 1, key, this.limit, this.leaseMs, token);
+    const ok = await runScript(this.redis, ACQUIRE, [key], [this.limit, this.leaseMs, token]);
     if (ok !== 1) return undefined;
     let isReleased = false;
     return async () => {
       if (isReleased) return;
       isReleased = true;
-      await this.redis.zrem(key, token);
+      await tickPipelineOf(this.redis).run((p) => p.zrem(key, token));
     };
   }
 
