@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AlertSchema } from './alert.js';
-import { FeedIdSchema, FeedItemSchema } from './feed.js';
+import { FeedIdSchema, type FeedItem, FeedItemSchema } from './feed.js';
 import { SourceIncidentSchema, SourceIncidentTransitionSchema } from './source-health.js';
 
 /**
@@ -20,8 +20,28 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export const PollJobSchema = z.object({ v: z.literal(1), feedId: FeedIdSchema });
 export type PollJob = z.infer<typeof PollJobSchema>;
 
-export const ItemJobSchema = z.object({ v: z.literal(1), item: FeedItemSchema });
+/**
+ * Most items in one `items` job. A poll's new items travel together (one job, not one per item):
+ * the job's BullMQ cost and the classifier's Redis round trips are shared by the batch. The cap
+ * bounds a job's size (a summary is at most a few KB) and how much one retry redoes.
+ */
+export const MAX_ITEMS_PER_JOB = 25;
+
+/**
+ * The `items` queue's payload: v2 carries the new items of one poll (at most
+ * {@link MAX_ITEMS_PER_JOB}); v1, one item per job, is what pollers before batching queued, and is
+ * still classified during an upgrade.
+ */
+export const ItemJobSchema = z.discriminatedUnion('v', [
+  z.object({ v: z.literal(1), item: FeedItemSchema }),
+  z.object({ v: z.literal(2), items: z.array(FeedItemSchema).min(1).max(MAX_ITEMS_PER_JOB) }),
+]);
 export type ItemJob = z.infer<typeof ItemJobSchema>;
+
+/** The items a job carries, whichever its version. */
+export function itemsOfJob(job: ItemJob): FeedItem[] {
+  return job.v === 1 ? [job.item] : job.items;
+}
 
 /**
  * The `alerts` queue's payload. Nothing queues it any more (the classifier routes each alert in its

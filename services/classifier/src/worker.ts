@@ -1,11 +1,11 @@
-import { ItemJobSchema, QUEUES, type Subscription } from '@regwatch/contracts';
+import { ItemJobSchema, itemsOfJob, QUEUES, type Subscription } from '@regwatch/contracts';
 import type { Logger } from '@regwatch/logger';
 import { createAlertRouter, type RouteOutcome } from '@regwatch/notifier/router';
 import { createQueue, duplicateRedis, startWorker } from '@regwatch/queue';
 import type { Engine } from '@regwatch/rules';
 import { AlertStore } from '@regwatch/store';
 import type { Redis } from 'ioredis';
-import { classifyItem } from './classify/classify-item.js';
+import { classifyItems } from './classify/classify-item.js';
 import { StoryIndex } from './classify/story-index.js';
 
 export interface ClassifierDeps {
@@ -22,10 +22,10 @@ export interface ClassifierDeps {
 }
 
 /**
- * Thin BullMQ wiring around `classifyItem`: items queue in, delivery jobs out. A flagged item's
- * alert is routed in the same job (the notifier's router, imported as a library): one queue hop
- * and one copy of the 4 KB alert per item fewer than queueing it for the notifier to route. A
- * retry after a crash redoes the routing, which skips deliveries already queued.
+ * Thin BullMQ wiring around `classifyItems`: items queue in (a poll's new items per job), delivery
+ * jobs out. A flagged item's alert is routed in the same job (the notifier's router, imported as a
+ * library): one queue hop and one copy of the 4 KB alert per item fewer than queueing it for the
+ * notifier to route. A retry after a crash redoes the routing, which skips deliveries already queued.
  */
 export function startClassifier(deps: ClassifierDeps): { close(): Promise<void> } {
   // The deliveries producer gets its own connection, kept apart from `state` so BullMQ's scripts are not
@@ -54,19 +54,24 @@ export function startClassifier(deps: ClassifierDeps): { close(): Promise<void> 
       // 16: the job now does what two stages of 8 did (classify in the classifier, route in the
       // notifier's alerts worker); at 8, the longer job made the classifier the pipeline's bottleneck.
       concurrency: deps.concurrency ?? 16,
-      handle: async ({ item }, { log }) => {
+      handle: async (job, { log }) => {
+        const items = itemsOfJob(job);
         let routed: RouteOutcome | undefined;
-        const outcome = await classifyItem(item, {
-          classify: (input) => deps.engine().classify(input),
+        const engine = deps.engine();
+        const outcomes = await classifyItems(items, {
+          classify: (input) => engine.classify(input),
           assignStory: (id) => stories.assign(id),
           saveAlert: (alert) => store.save(alert),
-          publish: async (alert) => {
-            routed = await router.route(alert);
+          publish: async (alerts) => {
+            routed = await router.routeMany(alerts);
           },
           now: () => new Date(),
         });
-        if (outcome.flagged) log.info({ itemId: item.id, feedId: item.feedId, ...outcome, ...routed }, 'item flagged');
-        return routed ? { ...outcome, routed } : outcome;
+        const flagged = outcomes.flatMap((o, i) =>
+          o.flagged ? [{ itemId: items[i]!.id, alertId: o.alertId, storyId: o.storyId }] : [],
+        );
+        if (flagged.length > 0) log.info({ feedId: items[0]!.feedId, flagged, ...routed }, 'items flagged');
+        return { items: items.length, flagged: flagged.length, ...(routed ? { routed } : {}) };
       },
     },
     { connection: deps.connection, prefix: deps.prefix, log: deps.log },

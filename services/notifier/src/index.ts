@@ -33,9 +33,10 @@ export {
 } from './notify/admin.js';
 export { type ChannelHealth, ChannelHealthStore } from './notify/channel-health.js';
 export { alertJobFor, contactsOf, type DeliverDeps, deliver } from './notify/deliver.js';
-export { type NotifierDeliveryJob, NotifierDeliveryJobSchema } from './notify/jobs.js';
+export { batchJobId, type DeliveryBatchJob, DeliveryBatchJobSchema, deliveryEntries } from './notify/batch.js';
+export { JOB_NAMES, type NotifierDeliveryJob, NotifierDeliveryJobSchema } from './notify/jobs.js';
 export { channelKey, deliveryIdFor, digestDeliveryIdFor, updateDeliveryIdFor } from './notify/keys.js';
-export { type RouteAlertDeps, routeAlert } from './notify/route-alert.js';
+export { type RouteAlertDeps, routeAlert, routeAlerts } from './notify/route-alert.js';
 export { type OpsChannels, opsChannelsFromEnv } from './ops/ops-channel.js';
 export { buildOpsWebhookEvent, type OpsWebhookEvent, OpsWebhookEventSchema, opsDeliveryId } from './ops/ops-event.js';
 export { OPS_JOB_NAMES, type OpsWorkerDeps, startOpsWorker } from './ops/ops-worker.js';

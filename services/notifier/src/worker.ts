@@ -11,7 +11,7 @@ import type { Logger } from '@regwatch/logger';
 import type { AddressPolicy } from '@regwatch/outbound';
 import { bullPrefix, createQueue, duplicateRedis, startWorker, stateKey } from '@regwatch/queue';
 import { AlertStore, DeadLetterStore, DeliveryLog } from '@regwatch/store';
-import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Job, type MinimalJob, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { getAttemptInfo } from './delivery/attempt-info.js';
 import { createMailer, sendEmail } from './delivery/email.js';
@@ -29,11 +29,22 @@ import { DigestBucket } from './digest/digest-bucket.js';
 import { type DigestSyncResult, scheduledSlotOf, syncDigestSchedules } from './digest/schedule.js';
 import { deliveryJobOptions, enableChannel, replayDeadLetter } from './notify/admin.js';
 import { createAlertRouter } from './notify/alert-router.js';
+import { DeliveryBatchJobSchema } from './notify/batch.js';
 import { ChannelHealthStore } from './notify/channel-health.js';
 import { contactsOf, type DeliverDeps, deliver, type Explanation, resolveChannel } from './notify/deliver.js';
+import { deliverBatch } from './notify/deliver-batch.js';
 import { DigestJobSchema, JOB_NAMES, type NotifierDeliveryJob, NotifierDeliveryJobSchema } from './notify/jobs.js';
 import { noticeDeliveryIdFor } from './notify/keys.js';
 import { buildRoutingIndex, type RoutingIndex } from './routing/routing-index.js';
+
+/** How long a batched delivery waits in its job for a slot at a busy endpoint before it leaves as a delayed job of its own. */
+const BATCH_SLOT_WAIT_MS = 2_000;
+
+/** The attempt number a delivery job starts at (2 for one that left a batch after its first attempt). */
+function firstAttemptOf(job: MinimalJob | undefined): number {
+  const first = (job?.data as { firstAttempt?: unknown } | undefined)?.firstAttempt;
+  return typeof first === 'number' && Number.isInteger(first) && first >= 1 ? first : 1;
+}
 
 export interface NotifierDeps {
   connection: Redis;
@@ -121,6 +132,7 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
   const disableAfterHours = deps.disableAfterHours ?? 72;
   const disableAfterMs = disableAfterHours * 3600_000;
   const retry = retryScheduleOf(deps.retrySchedule);
+  const backoff = deps.deliveryBackoff ?? retry.backoffStrategy;
   const sendUpdates = deps.sendUpdates ?? true;
 
   // Subscriptions by id, rebuilt when the getter returns a new array (the router keeps the routing index).
@@ -316,6 +328,41 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
     }
   };
 
+  /** A `deliver-batch` job: first attempts of several deliveries to one channel (see deliver-batch.ts). */
+  const processBatch = async (job: Job): Promise<unknown> => {
+    const parsed = DeliveryBatchJobSchema.safeParse(job.data);
+    if (!parsed.success) {
+      const why = formatIssues(parsed.error, 'data').join('; ');
+      log.error({ queue: QUEUES.deliveries, jobId: job.id, why }, 'invalid job payload');
+      throw new UnrecoverableError(`invalid ${QUEUES.deliveries} payload: ${why}`);
+    }
+    const outcome = await deliverBatch(parsed.data.deliveries, {
+      delivered: (ids) => deliveryLog.isDelivered(ids),
+      endpointOf: endpointFor,
+      acquire: (endpoint) => limiter.tryAcquire(endpoint),
+      send: (d, attempt) => deliver(d, attempt, deliverDeps),
+      latencyOf: (err) => getAttemptInfo(err)?.latencyMs ?? null,
+      handoff: async (d, { delayMs, firstAttempt }) => {
+        const data: NotifierDeliveryJob = firstAttempt > 1 ? { ...d, firstAttempt } : d;
+        const attempts = Math.max(1, retry.attempts - firstAttempt + 1);
+        await deliveriesQueue.add(JOB_NAMES.deliver, data, {
+          ...deliveryJobOptions(d.deliveryId, attempts),
+          delay: Math.max(0, Math.round(delayMs)),
+        });
+      },
+      deadLetter: (d, err, attempt) => deadLetter(d, err, attempt),
+      retryDelayMs: (err) => backoff(1, 'custom', err as Error),
+      attempts: retry.attempts,
+      concurrency: limiter.limits.concurrency,
+      maxWaitMs: BATCH_SLOT_WAIT_MS,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    });
+    if (outcome.retrying + outcome.deferred + outcome.dead > 0) {
+      log.info({ jobId: job.id, ...outcome }, 'delivery batch: some deliveries left the batch');
+    }
+    return outcome;
+  };
+
   const processDelivery = async (job: Job, token?: string): Promise<unknown> => {
     if (job.name === JOB_NAMES.digest) {
       const parsed = DigestJobSchema.safeParse(job.data);
@@ -329,6 +376,7 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
       );
       return outcome;
     }
+    if (job.name === JOB_NAMES.deliverBatch) return processBatch(job);
     const parsed = NotifierDeliveryJobSchema.safeParse(job.data);
     if (!parsed.success) {
       const why = formatIssues(parsed.error, 'data').join('; ');
@@ -336,7 +384,8 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
       throw new UnrecoverableError(`invalid ${QUEUES.deliveries} payload: ${why}`);
     }
     const data = parsed.data;
-    const attempt = job.attemptsMade + 1;
+    // A delivery that left a batch after its first attempt starts at attempt 2.
+    const attempt = job.attemptsMade + (data.firstAttempt ?? 1);
     const endpoint = endpointFor(data);
     const slot = endpoint ? limiter.tryAcquire(endpoint) : undefined;
     if (slot && !slot.ok) {
@@ -352,7 +401,7 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
       return outcome;
     } catch (err) {
       requestMs = getAttemptInfo(err)?.latencyMs ?? null;
-      const isFinal = isPermanent(err) || attempt >= (job.opts.attempts ?? 1);
+      const isFinal = isPermanent(err) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       if (isFinal) await deadLetter(data, err, attempt);
       if (isPermanent(err)) throw new UnrecoverableError(`${err.code}: ${err.message}`);
       throw err;
@@ -365,7 +414,11 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
     connection,
     prefix: bullPrefix(prefix),
     concurrency: deps.concurrency?.deliveries ?? 32,
-    settings: { backoffStrategy: deps.deliveryBackoff ?? retry.backoffStrategy },
+    settings: {
+      // A job that left a batch counts the batch's attempt: its first failure here is the schedule's second step.
+      backoffStrategy: (attemptsMade: number, type?: string, err?: Error, job?: MinimalJob) =>
+        backoff(attemptsMade + firstAttemptOf(job) - 1, type, err),
+    },
   });
   deliveryWorker.on('failed', (job, err) => {
     log.warn({ queue: QUEUES.deliveries, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed');

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { type FeedSource, FeedSourceSchema, type ItemJob } from '@regwatch/contracts';
+import { type FeedItem, type FeedSource, FeedSourceSchema, type ItemJob, itemsOfJob } from '@regwatch/contracts';
 import { createAddressPolicy } from '@regwatch/outbound';
 import { stateKey } from '@regwatch/queue';
 import { FeedStateStore } from '@regwatch/store';
@@ -57,9 +57,9 @@ async function pollNow(
   return current!.failedReason ? { failed: current!.failedReason } : current!.returnvalue;
 }
 
-async function queuedItems(queue: Queue): Promise<ItemJob['item'][]> {
+async function queuedItems(queue: Queue): Promise<FeedItem[]> {
   const jobs = await queue.getJobs(['waiting', 'completed', 'active', 'delayed', 'prioritized']);
-  return jobs.map((j) => (j.data as ItemJob).item);
+  return jobs.flatMap((j) => itemsOfJob(j.data as ItemJob));
 }
 
 describe('source types through the real poller (Redis, loopback server)', () => {

@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { FeedSource } from '@regwatch/contracts';
+import { type FeedSource, itemsOfJob } from '@regwatch/contracts';
 import { FeedStateStore } from '@regwatch/store';
 import type { Job, Queue } from 'bullmq';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -69,7 +69,10 @@ describe('startPoller (real Redis, local feed servers)', () => {
     const prefix = freshPrefix();
     const [id] = quietIds('q', 1);
     const p = await poller(prefix, () => [feedAt(server.url, id!)]);
-    await waitUntil(async () => (await p.itemsQueue.getJobCountByTypes('waiting', 'completed')) === 2, 'two items');
+    // A poll's new items go in one `items` job.
+    const queued = async () => (await p.itemsQueue.getJobs(['waiting', 'completed'])).map((j) => itemsOfJob(j.data));
+    await waitUntil(async () => (await queued()).flat().length === 2, 'two items');
+    expect(await queued()).toHaveLength(1);
     // Items are queued first, the feed's state written last.
     const store = new FeedStateStore(redis, prefix);
     await waitUntil(async () => (await store.get(id!)).lastSuccessAt !== undefined, 'the poll recorded');

@@ -3,6 +3,7 @@ import {
   type FeedItem,
   type FeedSource,
   type ItemJob,
+  MAX_ITEMS_PER_JOB,
   type OpsEventJob,
   type PollJob,
   PollJobSchema,
@@ -69,6 +70,13 @@ export type PollJobOutcome =
   | { status: 'skipped'; reason: 'not-configured' | 'locked'; detail: string }
   | { status: 'deferred'; reason: 'host-busy'; detail: string };
 
+/** The `items` job id of a batch: `items-` and a digest of its item ids, in order. */
+export function itemsJobId(items: readonly FeedItem[]): string {
+  const digest = createHash('sha256');
+  for (const item of items) digest.update(item.id).update('\n');
+  return `items-${digest.digest('hex').slice(0, 32)}`;
+}
+
 /** What decides the schedulers: a change to anything else is read at poll time and needs no sync. */
 export function feedListHash(feeds: readonly FeedSource[]): string {
   const shape = feeds.map((f) => [f.id, f.intervalSeconds, f.enabled]);
@@ -126,14 +134,19 @@ export async function startPoller(deps: PollerDeps): Promise<PollerHandle> {
   };
   if (deps.globalConcurrency !== undefined) await pollsQueue.setGlobalConcurrency(deps.globalConcurrency);
 
+  // A poll's new items go in one job (chunks of MAX_ITEMS_PER_JOB): one BullMQ job, and one set of
+  // classifier round trips, per batch instead of per item. The job id is derived from the items, so
+  // a poll that crashed after queueing and is redone queues the same batch again as a no-op; a
+  // batch that differs (more items arrived meanwhile) is harmless too: classifying is idempotent
+  // per item (alert ids, story marks and delivery ids are all derived from the item).
   const enqueue = async (items: FeedItem[]) => {
-    await itemsQueue.addBulk(
-      items.map((item) => ({
-        name: 'item',
-        data: { v: 1, item } satisfies ItemJob,
-        opts: { jobId: `item-${item.id}` },
-      })),
-    );
+    const jobs = [];
+    for (let i = 0; i < items.length; i += MAX_ITEMS_PER_JOB) {
+      const batch = items.slice(i, i + MAX_ITEMS_PER_JOB);
+      jobs.push({ name: 'items', data: { v: 2, items: batch } satisfies ItemJob, opts: { jobId: itemsJobId(batch) } });
+    }
+    if (jobs.length === 1) await itemsQueue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts);
+    else await itemsQueue.addBulk(jobs);
   };
 
   const pollOne = async (feedId: string, log: Logger): Promise<PollJobOutcome> => {

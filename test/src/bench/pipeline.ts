@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type DeliveryJob, type PollJob, QUEUES } from '@regwatch/contracts';
+import { type DeliveryJob, type ItemJob, itemsOfJob, type PollJob, QUEUES } from '@regwatch/contracts';
 import { channelKey, deliveryIdFor } from '@regwatch/notifier';
 import { createQueue, readHeartbeats } from '@regwatch/queue';
 import type { Engine } from '@regwatch/rules';
@@ -508,15 +508,30 @@ async function stageBreakdown(
 ): Promise<StageBreakdown> {
   const names = ['poll', 'itemsWait', 'classifyRoute', 'deliveriesWait', 'send'];
   const steps: Record<string, number[]> = Object.fromEntries([...names, 'total'].map((n) => [n, []]));
+  // An `items` job carries a poll's new items, and a `deliver-batch` job several deliveries to one
+  // channel: find each item's and each delivery's job by what it carries.
+  const states = ['completed', 'active', 'waiting', 'delayed'] as const;
+  const itemJob = new Map<string, Job>();
+  for (const job of await queues.items.getJobs([...states], 0, -1)) {
+    if (!job) continue;
+    for (const item of itemsOfJob(job.data as ItemJob)) itemJob.set(item.id, job);
+  }
+  const deliveryJob = new Map<string, Job>();
+  for (const job of await queues.deliveries.getJobs([...states], 0, -1)) {
+    if (!job) continue;
+    const data = job.data as { deliveryId?: string; deliveries?: Array<{ deliveryId: string }> };
+    for (const d of data.deliveries ?? [data as { deliveryId: string }]) {
+      // A delivery that left its batch is a job of its own: the batch's timestamps are the first attempt's.
+      if (typeof d.deliveryId === 'string' && !deliveryJob.has(d.deliveryId)) deliveryJob.set(d.deliveryId, job);
+    }
+  }
   await Promise.all(
     received.map(async (r) => {
       const alert = await store.get(r.alertId);
       const sub = alert && subs.find((s) => s.feeds.includes(alert.feedId));
       if (!alert?.fetchedAt || !sub) return;
-      const [item, delivery] = (await Promise.all([
-        queues.items.getJob(`item-${alert.itemId}`),
-        queues.deliveries.getJob(deliveryIdFor(alert.storyId, sub.id, channelKey(sub.channel))),
-      ])) as Array<Job | undefined>;
+      const item = itemJob.get(alert.itemId);
+      const delivery = deliveryJob.get(deliveryIdFor(alert.storyId, sub.id, channelKey(sub.channel)));
       if (!item?.processedOn || !delivery?.processedOn) return;
       const fetched = Date.parse(alert.fetchedAt);
       const marks = [fetched, item.timestamp, item.processedOn, delivery.timestamp, delivery.processedOn, r.at];

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FeedSource, ItemJob } from '@regwatch/contracts';
+import { type FeedSource, type ItemJob, itemsOfJob } from '@regwatch/contracts';
 import { silentLogger } from '@regwatch/logger';
 import { createAddressPolicy, parseAllowNets } from '@regwatch/outbound';
 import { startPoller } from '@regwatch/poller';
@@ -135,7 +135,7 @@ describe('SSRF guard end to end: only 127.0.0.2/32 may be reached (REGWATCH_ALLO
       const jobs = await items.getJobs(['waiting', 'active', 'completed', 'delayed']);
       // The links are kept as the feed wrote them: an item is data for the classifier and the
       // alert, and regwatch never dereferences an item's link or its images.
-      const urls = jobs.map((j) => (j.data as ItemJob).item.url).sort();
+      const urls = jobs.flatMap((j) => itemsOfJob(j.data as ItemJob).map((item) => item.url)).sort();
       expect(urls).toEqual([`${canary4!.url}/item-link`, `${(canary6 ?? canary4)!.url}/item-link-v6`].sort());
     } finally {
       await items.close();

@@ -48,8 +48,8 @@ function deps(flagged: boolean) {
         saved.push(a);
         return true;
       },
-      publish: async (a: Alert) => {
-        published.push(a);
+      publish: async (alerts: Alert[]) => {
+        published.push(...alerts);
       },
       now: () => new Date('2026-11-28T00:00:02.000Z'),
     },

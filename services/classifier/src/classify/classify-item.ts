@@ -7,29 +7,51 @@ export interface ClassifyItemDeps {
   assignStory: (statelessStoryId: string) => Promise<string>;
   /** Stores the alert; returns false when it was stored before (a re-delivered job). */
   saveAlert: (alert: Alert) => Promise<boolean>;
-  /** Queues the alert for the notifier; idempotent per alert id. */
-  publish: (alert: Alert) => Promise<void>;
+  /** Routes the alerts of one batch to their deliveries; idempotent per alert (deterministic delivery ids). */
+  publish: (alerts: Alert[]) => Promise<void>;
   now: () => Date;
 }
 
 export type ClassifyOutcome = { flagged: false; score: number } | { flagged: true; alertId: string; storyId: string };
 
 /**
- * Classifies one item; a flagged one becomes an alert, stored for history and queued for the
- * notifier. Publishing happens even when the alert was already stored, so a crash between the
- * two steps is repaired by the retry (the alert job id makes it idempotent).
+ * Classifies one item; a flagged one becomes an alert, stored for history and routed to the
+ * subscriptions that want it. Publishing happens even when the alert was already stored, so a
+ * crash between the two steps is repaired by the retry (delivery ids make it idempotent).
  */
 export async function classifyItem(item: FeedItem, deps: ClassifyItemDeps): Promise<ClassifyOutcome> {
-  const classification = deps.classify({
-    title: item.title,
-    summary: item.summary,
-    ...(item.url ? { url: item.url } : {}),
-    ...(item.lang ? { lang: item.lang } : {}),
+  const [outcome] = await classifyItems([item], deps);
+  return outcome!;
+}
+
+/**
+ * {@link classifyItem} for the new items of one poll, together: every item is classified, the
+ * flagged ones get their stories (in item order, so a copy later in the batch joins the story of
+ * one earlier in it), every alert is stored, then all of them are routed in one call. The Redis
+ * work of the batch shares round trips. Idempotent per item, so a retried batch — or a batch that
+ * overlaps an earlier one after a poller crash — stores and routes nothing twice.
+ */
+export async function classifyItems(items: readonly FeedItem[], deps: ClassifyItemDeps): Promise<ClassifyOutcome[]> {
+  const now = deps.now();
+  const classified = items.map((item) => ({
+    item,
+    classification: deps.classify({
+      title: item.title,
+      summary: item.summary,
+      ...(item.url ? { url: item.url } : {}),
+      ...(item.lang ? { lang: item.lang } : {}),
+    }),
+  }));
+  const flagged = classified.filter((c) => c.classification.flagged);
+  const storyIds = await Promise.all(flagged.map((c) => deps.assignStory(c.classification.storyId)));
+  const alerts = flagged.map((c, i) => toAlert(c.item, { ...c.classification, storyId: storyIds[i]! }, now));
+  await Promise.all(alerts.map((alert) => deps.saveAlert(alert)));
+  if (alerts.length > 0) await deps.publish(alerts);
+  const byItem = new Map(alerts.map((alert) => [alert.itemId, alert]));
+  return classified.map(({ item, classification }) => {
+    const alert = byItem.get(item.id);
+    return alert
+      ? { flagged: true, alertId: alert.id, storyId: alert.storyId }
+      : { flagged: false, score: classification.score };
   });
-  if (!classification.flagged) return { flagged: false, score: classification.score };
-  const storyId = await deps.assignStory(classification.storyId);
-  const alert = toAlert(item, { ...classification, storyId }, deps.now());
-  await deps.saveAlert(alert);
-  await deps.publish(alert);
-  return { flagged: true, alertId: alert.id, storyId: alert.storyId };
 }

@@ -1,14 +1,14 @@
 import type { Alert, Subscription } from '@regwatch/contracts';
-import { stateKey } from '@regwatch/queue';
+import { stateKey, tickPipelineOf } from '@regwatch/queue';
 import { AlertStore, DeliveryLog } from '@regwatch/store';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DELIVERY_ATTEMPTS } from '../delivery/retry.js';
 import { DigestBucket } from '../digest/digest-bucket.js';
 import { buildRoutingIndex, type RoutingIndex } from '../routing/routing-index.js';
-import { deliveryJobOptions } from './admin.js';
-import { JOB_NAMES, type NotifierDeliveryJob } from './jobs.js';
-import { type RouteOutcome, routeAlert } from './route-alert.js';
+import { deliveryEntries } from './batch.js';
+import type { NotifierDeliveryJob } from './jobs.js';
+import { type RouteAlertDeps, type RouteOutcome, routeAlerts } from './route-alert.js';
 
 /** How long "this story went to this channel" is remembered: longer than any feed re-surfaces an item. */
 export const QUEUED_MARK_SECONDS = 30 * 24 * 3600;
@@ -32,6 +32,8 @@ export interface AlertRouterDeps {
 /** Routes alerts to delivery jobs; the same code wherever it runs. */
 export interface AlertRouter {
   route(alert: Alert): Promise<RouteOutcome>;
+  /** Routes the alerts of one batch of items together (see `routeAlerts`). */
+  routeMany(alerts: readonly Alert[]): Promise<RouteOutcome>;
   /** The routing index of the current subscriptions (rebuilt when the getter returns a new array). */
   index(): RoutingIndex;
 }
@@ -50,14 +52,19 @@ export function createAlertRouter(deps: AlertRouterDeps): AlertRouter {
   const deliveryLog = new DeliveryLog(state, prefix);
   const digests = new DigestBucket(state, prefix);
   const queuedKey = (id: string) => stateKey(prefix, 'queued', id);
+  // The marks of one event-loop turn (every alert of a batch, concurrent jobs) share one write.
+  const tick = tickPipelineOf(state);
   let indexed: { source: readonly Subscription[]; index: RoutingIndex } | undefined;
   const index = () => {
     const source = deps.subscriptions();
     if (indexed?.source !== source) indexed = { source, index: buildRoutingIndex(source) };
     return indexed.index;
   };
-  const enqueue = async (job: NotifierDeliveryJob) => {
-    await deps.deliveries.add(JOB_NAMES.deliver, job, deliveryJobOptions(job.deliveryId, attempts));
+  // First deliveries to one channel go out as one `deliver-batch` job (see batch.ts).
+  const enqueue = async (jobs: NotifierDeliveryJob[]) => {
+    const entries = deliveryEntries(jobs, attempts);
+    if (entries.length === 1) await deps.deliveries.add(entries[0]!.name, entries[0]!.data, entries[0]!.opts);
+    else if (entries.length > 1) await deps.deliveries.addBulk(entries);
   };
   const updates =
     (deps.sendUpdates ?? true)
@@ -66,18 +73,19 @@ export function createAlertRouter(deps: AlertRouterDeps): AlertRouter {
           storySize: (storyId: string) => alerts.storySize(storyId),
         }
       : undefined;
-  return {
-    index,
-    route: (alert) =>
-      routeAlert(alert, {
+  const routeDeps: RouteAlertDeps = {
         match: (a) => index().matchSubscriptions(a),
-        isQueued: async (id) => (await state.exists(queuedKey(id))) === 1,
+        isQueued: async (id) => (await tick.run<number>((p) => p.exists(queuedKey(id)))) === 1,
         enqueue,
         markQueued: async (id) => {
-          await state.set(queuedKey(id), '1', 'EX', QUEUED_MARK_SECONDS);
+          await tick.run((p) => p.set(queuedKey(id), '1', 'EX', QUEUED_MARK_SECONDS));
         },
         addToDigest: (subscriptionId, storyId) => digests.add(subscriptionId, storyId, now().getTime()),
         ...(updates ? { updates } : {}),
-      }),
+  };
+  return {
+    index,
+    route: (alert) => routeAlerts([alert], routeDeps),
+    routeMany: (alerts) => routeAlerts(alerts, routeDeps),
   };
 }

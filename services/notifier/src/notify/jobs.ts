@@ -30,6 +30,11 @@ export const NotifierDeliveryJobSchema = DeliveryJobSchema.extend({
   notice: z.object({ reason: z.string(), since: z.string(), disabledAt: z.string(), host: z.string() }).optional(),
   /** Replays of a dead letter so far (its job id gets `-r<n>`). */
   replay: z.number().int().min(1).optional(),
+  /**
+   * The attempt number of this job's first attempt: 2 for a delivery whose first attempt was made
+   * in a `deliver-batch` job and failed (the job has the rest of the schedule's attempts).
+   */
+  firstAttempt: z.number().int().min(1).optional(),
 });
 export type NotifierDeliveryJob = z.infer<typeof NotifierDeliveryJobSchema>;
 export type NotifierDeliveryJobInput = z.input<typeof NotifierDeliveryJobSchema>;
@@ -44,4 +49,4 @@ export const DigestJobSchema = z.object({
 export type DigestJob = z.infer<typeof DigestJobSchema>;
 
 /** BullMQ job names on the deliveries queue. */
-export const JOB_NAMES = { deliver: 'deliver', digest: 'digest' } as const;
+export const JOB_NAMES = { deliver: 'deliver', deliverBatch: 'deliver-batch', digest: 'digest' } as const;

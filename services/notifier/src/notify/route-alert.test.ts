@@ -44,8 +44,8 @@ function world(subs: Subscription[]) {
   const deps: RouteAlertDeps = {
     match: () => subs,
     isQueued: async (id) => queued.has(id),
-    enqueue: async (job) => {
-      if (!jobs.some((j) => j.deliveryId === job.deliveryId)) jobs.push(job);
+    enqueue: async (batch) => {
+      for (const job of batch) if (!jobs.some((j) => j.deliveryId === job.deliveryId)) jobs.push(job);
     },
     markQueued: async (id) => {
       queued.add(id);

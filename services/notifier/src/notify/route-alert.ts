@@ -8,8 +8,8 @@ export interface RouteAlertDeps {
   match: (alert: Alert) => readonly Subscription[];
   /** True when this delivery id was queued before (an earlier source of the same story). */
   isQueued: (deliveryId: string) => Promise<boolean>;
-  /** Queues a delivery job; idempotent per delivery id (it is the BullMQ job id). */
-  enqueue: (job: NotifierDeliveryJob) => Promise<void>;
+  /** Queues delivery jobs (several at once: one write); idempotent per delivery id. */
+  enqueue: (jobs: NotifierDeliveryJob[]) => Promise<void>;
   /** Remembers that a delivery id was queued, for longer than the queue keeps finished jobs. */
   markQueued: (deliveryId: string) => Promise<void>;
   /** Puts the story into a digest subscription's current window (idempotent per story). */
@@ -47,47 +47,89 @@ export interface RouteOutcome {
  * channels get no update mail. Digest subscriptions collect the story into their window instead.
  */
 export async function routeAlert(alert: Alert, deps: RouteAlertDeps): Promise<RouteOutcome> {
-  const matches = deps.match(alert);
-  const outcome: RouteOutcome = { matched: matches.length, queued: 0, alreadyQueued: 0, updates: 0, digested: 0 };
-  let size: Promise<number> | undefined;
-  for (const subscription of matches) {
-    if (subscription.mode === 'digest' && deps.addToDigest) {
-      const mark = digestMarkFor(alert.storyId, subscription.id);
-      if (await deps.isQueued(mark)) {
-        outcome.alreadyQueued++;
+  return routeAlerts([alert], deps);
+}
+
+/**
+ * {@link routeAlert} for the alerts of one batch of items at once, with the same outcome as routing
+ * them one after another: every "queued?" check is asked together, the new deliveries are queued
+ * in one call, then all marked. Two alerts of one story in the batch make one delivery (the
+ * second is counted as already queued: the delivery carries every source when it is sent).
+ */
+export async function routeAlerts(alerts: readonly Alert[], deps: RouteAlertDeps): Promise<RouteOutcome> {
+  const outcome: RouteOutcome = { matched: 0, queued: 0, alreadyQueued: 0, updates: 0, digested: 0 };
+  interface Candidate {
+    alert: Alert;
+    subscription: Subscription;
+    /** Absent for a digest subscription: the id is its digest mark. */
+    channel?: Subscription['channels'][number];
+    key?: string;
+    id: string;
+  }
+  const candidates: Candidate[] = [];
+  for (const alert of alerts) {
+    const matches = deps.match(alert);
+    outcome.matched += matches.length;
+    for (const subscription of matches) {
+      if (subscription.mode === 'digest' && deps.addToDigest) {
+        candidates.push({ alert, subscription, id: digestMarkFor(alert.storyId, subscription.id) });
         continue;
       }
-      await deps.addToDigest(subscription.id, alert.storyId);
-      await deps.markQueued(mark);
+      for (const channel of subscription.channels) {
+        const key = channelKey(channel);
+        candidates.push({ alert, subscription, channel, key, id: deliveryIdFor(alert.storyId, subscription.id, key) });
+      }
+    }
+  }
+  if (candidates.length === 0) return outcome;
+  const queued = await Promise.all(candidates.map((c) => deps.isQueued(c.id)));
+  const taken = new Set<string>();
+  const fresh: NotifierDeliveryJob[] = [];
+  const sizes = new Map<string, Promise<number>>();
+  const updateIds = new Set<string>();
+  for (const [i, c] of candidates.entries()) {
+    if (!queued[i] && taken.has(c.id)) {
+      // A second alert of a story this batch already queues: that delivery will carry it.
+      outcome.alreadyQueued++;
+      continue;
+    }
+    if (queued[i]) {
+      outcome.alreadyQueued++;
+      if (c.channel?.type !== 'webhook' || !deps.updates || !c.key) continue;
+      const delivered = await deps.updates.deliveredSources(c.id);
+      if (delivered === undefined) continue;
+      let size = sizes.get(c.alert.storyId);
+      if (!size) {
+        size = deps.updates.storySize(c.alert.storyId);
+        sizes.set(c.alert.storyId, size);
+      }
+      const now = await size;
+      if (now <= delivered) continue;
+      const update = updateJobFor(
+        { storyId: c.alert.storyId, subscriptionId: c.subscription.id, channelKey: c.key, alertId: c.alert.id },
+        now,
+      );
+      if (updateIds.has(update.deliveryId)) continue;
+      updateIds.add(update.deliveryId);
+      await deps.enqueue([update]);
+      outcome.updates++;
+      continue;
+    }
+    taken.add(c.id);
+    if (!c.channel) {
+      await deps.addToDigest!(c.subscription.id, c.alert.storyId);
+      await deps.markQueued(c.id);
       outcome.digested++;
       continue;
     }
-    for (const channel of subscription.channels) {
-      const key = channelKey(channel);
-      const deliveryId = deliveryIdFor(alert.storyId, subscription.id, key);
-      if (await deps.isQueued(deliveryId)) {
-        outcome.alreadyQueued++;
-        if (channel.type === 'webhook' && deps.updates) {
-          const delivered = await deps.updates.deliveredSources(deliveryId);
-          if (delivered === undefined) continue;
-          size ??= deps.updates.storySize(alert.storyId);
-          const now = await size;
-          if (now > delivered) {
-            await deps.enqueue(
-              updateJobFor(
-                { storyId: alert.storyId, subscriptionId: subscription.id, channelKey: key, alertId: alert.id },
-                now,
-              ),
-            );
-            outcome.updates++;
-          }
-        }
-        continue;
-      }
-      await deps.enqueue(alertJobFor(alert, subscription.id, key));
-      await deps.markQueued(deliveryId);
-      outcome.queued++;
-    }
+    fresh.push(alertJobFor(c.alert, c.subscription.id, c.key!));
+  }
+  if (fresh.length > 0) {
+    // Check, enqueue, then mark: a crash between enqueue and mark is repaired by the retry, whose
+    // enqueue BullMQ deduplicates by job id; the reverse order could lose a delivery.
+    await deps.enqueue(fresh);
+    await Promise.all(fresh.map((job) => deps.markQueued(job.deliveryId)));
+    outcome.queued += fresh.length;
   }
   return outcome;
 }

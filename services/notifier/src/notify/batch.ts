@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { DELIVERY_ATTEMPTS } from '../delivery/retry.js';
+import { deliveryJobOptions } from './admin.js';
+import { JOB_NAMES, type NotifierDeliveryJob, NotifierDeliveryJobSchema } from './jobs.js';
+
+/** Most deliveries in one `deliver-batch` job (a batch of items is at most 25 alerts). */
+export const MAX_DELIVERIES_PER_BATCH = 50;
+
+/**
+ * Several first deliveries to one channel of one subscription, from one batch of items (job name
+ * `deliver-batch`). Each is still its own message — its own `webhook-id` and signature, or its own
+ * email — sent by the notifier in one job instead of one job each. A delivery whose first attempt
+ * fails leaves the batch as a `deliver` job of its own, for the rest of the retry schedule.
+ */
+export const DeliveryBatchJobSchema = z.object({
+  v: z.literal(1),
+  deliveries: z.array(NotifierDeliveryJobSchema).min(1).max(MAX_DELIVERIES_PER_BATCH),
+});
+export type DeliveryBatchJob = z.infer<typeof DeliveryBatchJobSchema>;
+
+/**
+ * BullMQ options of a batch job. Its own retries are for the notifier's trouble (Redis gone while it
+ * records), not an endpoint's: those leave the batch as single jobs. A retried batch skips the
+ * deliveries that already went out.
+ */
+export function batchJobOptions(jobId: string) {
+  return { jobId, attempts: 8, backoff: { type: 'exponential', delay: 1_000 } } as const;
+}
+
+/** The job id of a batch: `batch-` and a digest of its delivery ids, so queueing it twice is a no-op. */
+export function batchJobId(deliveries: readonly NotifierDeliveryJob[]): string {
+  const digest = createHash('sha256');
+  for (const d of deliveries) digest.update(d.deliveryId).update('\n');
+  return `batch-${digest.digest('hex').slice(0, 32)}`;
+}
+
+export interface DeliveryEntry {
+  name: string;
+  data: NotifierDeliveryJob | DeliveryBatchJob;
+  opts: ReturnType<typeof deliveryJobOptions> | ReturnType<typeof batchJobOptions>;
+}
+
+/**
+ * The BullMQ jobs for deliveries queued together: first deliveries (`alert`) to the same channel
+ * of the same subscription share a `deliver-batch` job; a channel with one delivery, and every
+ * other kind, gets a `deliver` job of its own, as before batching.
+ */
+export function deliveryEntries(
+  jobs: readonly NotifierDeliveryJob[],
+  attempts: number = DELIVERY_ATTEMPTS,
+): DeliveryEntry[] {
+  const groups = new Map<string, NotifierDeliveryJob[]>();
+  const entries: DeliveryEntry[] = [];
+  for (const job of jobs) {
+    if (job.kind !== 'alert') {
+      entries.push({ name: JOB_NAMES.deliver, data: job, opts: deliveryJobOptions(job.deliveryId, attempts) });
+      continue;
+    }
+    const key = `${job.subscriptionId}\n${job.channelKey}`;
+    const group = groups.get(key);
+    if (group) group.push(job);
+    else groups.set(key, [job]);
+  }
+  for (const group of groups.values()) {
+    for (let i = 0; i < group.length; i += MAX_DELIVERIES_PER_BATCH) {
+      const chunk = group.slice(i, i + MAX_DELIVERIES_PER_BATCH);
+      if (chunk.length === 1) {
+        const job = chunk[0]!;
+        entries.push({ name: JOB_NAMES.deliver, data: job, opts: deliveryJobOptions(job.deliveryId, attempts) });
+      } else {
+        const id = batchJobId(chunk);
+        entries.push({ name: JOB_NAMES.deliverBatch, data: { v: 1, deliveries: chunk }, opts: batchJobOptions(id) });
+      }
+    }
+  }
+  return entries;
+}

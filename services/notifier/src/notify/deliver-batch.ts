@@ -1,0 +1,109 @@
+import { isPermanent } from '@regwatch/contracts';
+import type { AcquireResult } from '../delivery/endpoint-limiter.js';
+import type { DeliverOutcome } from './deliver.js';
+import type { NotifierDeliveryJob } from './jobs.js';
+
+export interface DeliverBatchDeps {
+  /** Whether each delivery already went out: a retried batch, or one a crashed notifier left. */
+  delivered: (deliveryIds: string[]) => Promise<boolean[]>;
+  /** The endpoint (host:port) a delivery calls, when it is a webhook whose channel resolves. */
+  endpointOf: (job: NotifierDeliveryJob) => string | undefined;
+  /** A slot at the endpoint (the notifier's per-endpoint limiter), or how long to wait for one. */
+  acquire: (endpoint: string) => AcquireResult;
+  /** One attempt of one delivery: `deliver` with the notifier's dependencies. */
+  send: (job: NotifierDeliveryJob, attempt: number) => Promise<DeliverOutcome>;
+  /** The endpoint's own request time a failed attempt carries, for the limiter; null when unknown. */
+  latencyOf: (err: unknown) => number | null;
+  /** Takes a delivery out of the batch: its own `deliver` job, after `delayMs`, whose first attempt is `firstAttempt`. */
+  handoff: (job: NotifierDeliveryJob, options: { delayMs: number; firstAttempt: number }) => Promise<void>;
+  /** Dead-letters a delivery (a permanent error, or a schedule with one attempt). */
+  deadLetter: (job: NotifierDeliveryJob, err: unknown, attempt: number) => Promise<void>;
+  /** The delay before a failed delivery's second attempt (the schedule's first step, or a longer Retry-After). */
+  retryDelayMs: (err: unknown) => number;
+  /** Attempts the retry schedule makes per delivery. */
+  attempts: number;
+  /** Deliveries of the batch in flight at once. */
+  concurrency: number;
+  /**
+   * How long a delivery waits inside the job for a slot at its endpoint. Longer waits (a slow or
+   * hanging endpoint) leave the batch as a delayed job, so the worker slot is not held.
+   */
+  maxWaitMs: number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+export interface BatchOutcome {
+  sent: number;
+  /** Already delivered (a retried batch), or nothing to send. */
+  skipped: number;
+  /** First attempt failed: left as its own job for the rest of the schedule. */
+  retrying: number;
+  /** No endpoint slot within `maxWaitMs`: left as its own delayed job, no attempt made. */
+  deferred: number;
+  dead: number;
+}
+
+/**
+ * The first attempt of each delivery of a `deliver-batch` job. Each delivery is its own message
+ * (its own id, signature and record); the batch only shares the job. Per delivery: skip it if it
+ * already went out, take an endpoint slot (waiting up to `maxWaitMs`), send, record. A failure
+ * never fails the batch: a permanent one is dead-lettered, a retryable one leaves as a `deliver`
+ * job starting at attempt 2 on the usual schedule. Only our own trouble (Redis gone while handing
+ * off) fails the batch job; its retry skips what was delivered.
+ */
+export async function deliverBatch(batch: readonly NotifierDeliveryJob[], deps: DeliverBatchDeps): Promise<BatchOutcome> {
+  const outcome: BatchOutcome = { sent: 0, skipped: 0, retrying: 0, deferred: 0, dead: 0 };
+  const done = await deps.delivered(batch.map((d) => d.deliveryId));
+  const todo = batch.filter((_, i) => !done[i]);
+  outcome.skipped = batch.length - todo.length;
+
+  const one = async (job: NotifierDeliveryJob): Promise<void> => {
+    const endpoint = deps.endpointOf(job);
+    let lease: Extract<AcquireResult, { ok: true }>['lease'] | undefined;
+    if (endpoint) {
+      let waited = 0;
+      for (;;) {
+        const slot = deps.acquire(endpoint);
+        if (slot.ok) {
+          lease = slot.lease;
+          break;
+        }
+        if (waited + slot.retryInMs > deps.maxWaitMs) {
+          await deps.handoff(job, { delayMs: slot.retryInMs, firstAttempt: 1 });
+          outcome.deferred++;
+          return;
+        }
+        await deps.sleep(slot.retryInMs);
+        waited += slot.retryInMs;
+      }
+    }
+    let requestMs: number | null = null;
+    try {
+      const result = await deps.send(job, 1);
+      requestMs = result.latencyMs ?? null;
+      if (result.sent) outcome.sent++;
+      else outcome.skipped++;
+    } catch (err) {
+      requestMs = deps.latencyOf(err);
+      if (isPermanent(err) || deps.attempts <= 1) {
+        await deps.deadLetter(job, err, 1);
+        outcome.dead++;
+      } else {
+        await deps.handoff(job, { delayMs: deps.retryDelayMs(err), firstAttempt: 2 });
+        outcome.retrying++;
+      }
+    } finally {
+      lease?.release(requestMs);
+    }
+  };
+
+  let next = 0;
+  const lanes = Array.from({ length: Math.max(1, Math.min(deps.concurrency, todo.length)) }, async () => {
+    while (next < todo.length) await one(todo[next++]!);
+  });
+  // Every lane finishes before the job does; the first error (our own, e.g. Redis) then fails it.
+  const settled = await Promise.allSettled(lanes);
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failure) throw failure.reason;
+  return outcome;
+}
