@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { createRedis } from './connection.js';
 import { runScript, TickPipeline, tickPipelineOf } from './tick-pipeline.js';
