@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { DELIVERY_ATTEMPTS } from '../delivery/retry.js';
+import { deliveryJobOptions } from './admin.js';
+import {
+  batchJobId,
+  type DeliveryBatchJob,
+  DeliveryBatchJobSchema,
+  deliveryEntries,
+  MAX_DELIVERIES_PER_BATCH,
+} from './batch.js';
+import { JOB_NAMES, type NotifierDeliveryJob } from './jobs.js';
+
+function delivery(
+  storyId: string,
+  subscriptionId = 'sub-a',
+  channelKey = 'w-hook',
+  over: Partial<NotifierDeliveryJob> = {},
+): NotifierDeliveryJob {
+  return {
+    v: 1,
+    kind: 'alert',
+    deliveryId: `d-${storyId}-${subscriptionId}-${channelKey}`,
+    alertId: `a-${storyId}`,
+    storyId,
+    subscriptionId,
+    channelKey,
+    ...over,
+  };
+}
+
+const idsOf = (data: DeliveryBatchJob) => data.deliveries.map((d) => d.deliveryId);
+
+describe('deliveryEntries', () => {
+  it('gives a lone first delivery its own deliver job, as before batching', () => {
+    const d = delivery('s1');
+    expect(deliveryEntries([d], 4)).toEqual([
+      { name: JOB_NAMES.deliver, data: d, opts: deliveryJobOptions(d.deliveryId, 4) },
+    ]);
+    expect(deliveryEntries([d])[0]!.opts).toEqual(deliveryJobOptions(d.deliveryId, DELIVERY_ATTEMPTS));
+  });
+
+  it('batches first deliveries to the same channel of the same subscription, and only those', () => {
+    const jobs = [
+      delivery('s1', 'sub-a', 'w-hook'),
+      delivery('s1', 'sub-a', 'e-desk'),
+      delivery('s2', 'sub-a', 'w-hook'),
+      delivery('s1', 'sub-b', 'w-hook'),
+      delivery('s3', 'sub-a', 'w-hook'),
+      delivery('s2', 'sub-b', 'w-hook'),
+    ];
+    const entries = deliveryEntries(jobs);
+    expect(entries.map((e) => e.name)).toEqual([JOB_NAMES.deliverBatch, JOB_NAMES.deliver, JOB_NAMES.deliverBatch]);
+    const [hookA, deskA, hookB] = entries;
+    // In the order they were routed, within a group.
+    expect(idsOf(hookA!.data as DeliveryBatchJob)).toEqual([jobs[0]!, jobs[2]!, jobs[4]!].map((j) => j.deliveryId));
+    expect(deskA!.data).toEqual(jobs[1]);
+    expect(idsOf(hookB!.data as DeliveryBatchJob)).toEqual([jobs[3]!, jobs[5]!].map((j) => j.deliveryId));
+    for (const e of [hookA!, hookB!]) {
+      const data = e.data as DeliveryBatchJob;
+      expect(DeliveryBatchJobSchema.parse(data)).toEqual(data);
+      expect(e.opts.jobId).toBe(batchJobId(data.deliveries));
+      expect(e.opts.attempts).toBeGreaterThan(1);
+    }
+    // Every delivery is in exactly one job.
+    const all = entries.flatMap((e) => ('deliveries' in e.data ? idsOf(e.data) : [e.data.deliveryId]));
+    expect(all.sort()).toEqual(jobs.map((j) => j.deliveryId).sort());
+  });
+
+  it('names a batch by its deliveries: the same ones give the same id, others another', () => {
+    const a = [delivery('s1'), delivery('s2')];
+    const id = batchJobId(a);
+    expect(batchJobId([delivery('s1'), delivery('s2')])).toBe(id);
+    expect(batchJobId([delivery('s1'), delivery('s3')])).not.toBe(id);
+    // BullMQ forbids ':' and all-digit ids.
+    expect(id).toMatch(/^batch-[0-9a-f]{32}$/);
+    expect(deliveryEntries(a)[0]!.opts.jobId).toBe(id);
+  });
+
+  it('never batches updates, digests or notices, even to one channel', () => {
+    const update = (n: number) =>
+      delivery('s1', 'sub-a', 'w-hook', { kind: 'update', sources: n, deliveryId: `u-${n}`, alertId: `a-${n}` });
+    const digest = (n: number) =>
+      delivery('', 'sub-a', 'w-hook', { kind: 'digest', deliveryId: `g-${n}`, alertId: '', storyIds: ['s1'] });
+    const notice = (n: number) =>
+      delivery('', 'sub-a', 'e-desk', {
+        kind: 'notice',
+        deliveryId: `n-${n}`,
+        alertId: '',
+        notice: { reason: 'WEBHOOK_GONE', since: 'x', disabledAt: 'y', host: 'h' },
+      });
+    const jobs = [update(2), update(3), digest(1), digest(2), notice(1), notice(2)];
+    const entries = deliveryEntries(jobs, 5);
+    expect(entries.map((e) => e.name)).toEqual(Array(6).fill(JOB_NAMES.deliver));
+    expect(entries.map((e) => e.data)).toEqual(jobs);
+    expect(entries.map((e) => e.opts)).toEqual(jobs.map((j) => deliveryJobOptions(j.deliveryId, 5)));
+  });
+
+  it(`cuts a channel's deliveries into batches of at most ${MAX_DELIVERIES_PER_BATCH}; a lone remainder is a deliver job`, () => {
+    const many = Array.from({ length: 2 * MAX_DELIVERIES_PER_BATCH + 1 }, (_, i) => delivery(`s${i}`));
+    const entries = deliveryEntries(many);
+    expect(entries.map((e) => e.name)).toEqual([JOB_NAMES.deliverBatch, JOB_NAMES.deliverBatch, JOB_NAMES.deliver]);
+    expect(idsOf(entries[0]!.data as DeliveryBatchJob)).toEqual(
+      many.slice(0, MAX_DELIVERIES_PER_BATCH).map((d) => d.deliveryId),
+    );
+    expect(idsOf(entries[1]!.data as DeliveryBatchJob)).toEqual(
+      many.slice(MAX_DELIVERIES_PER_BATCH, 2 * MAX_DELIVERIES_PER_BATCH).map((d) => d.deliveryId),
+    );
+    expect(entries[2]!.data).toEqual(many.at(-1));
+    expect(entries[0]!.opts.jobId).not.toBe(entries[1]!.opts.jobId);
+    for (const e of entries.slice(0, 2)) expect(() => DeliveryBatchJobSchema.parse(e.data)).not.toThrow();
+
+    const twoLeft = deliveryEntries(many.slice(0, MAX_DELIVERIES_PER_BATCH + 2));
+    expect(twoLeft.map((e) => e.name)).toEqual([JOB_NAMES.deliverBatch, JOB_NAMES.deliverBatch]);
+    expect((twoLeft[1]!.data as DeliveryBatchJob).deliveries).toHaveLength(2);
+  });
+
+  it('queues nothing for nothing', () => {
+    expect(deliveryEntries([])).toEqual([]);
+  });
+});

@@ -1,0 +1,227 @@
+import { PermanentError, RetryableError } from '@regwatch/contracts';
+import { describe, expect, it } from 'vitest';
+import type { AcquireResult } from '../delivery/endpoint-limiter.js';
+import type { DeliverOutcome } from './deliver.js';
+import { type DeliverBatchDeps, deliverBatch } from './deliver-batch.js';
+import type { NotifierDeliveryJob } from './jobs.js';
+
+const ENDPOINT = 'hooks.example.com:443';
+
+function job(n: number): NotifierDeliveryJob {
+  return {
+    v: 1,
+    kind: 'alert',
+    deliveryId: `d-${n}`,
+    alertId: `a-${n}`,
+    storyId: `s-${n}`,
+    subscriptionId: 'sub-1',
+    channelKey: 'w0123456789abcdef',
+  };
+}
+
+const jobs = (count: number) => Array.from({ length: count }, (_, i) => job(i + 1));
+
+/**
+ * deliverBatch's dependencies are its boundary (the delivery log, the limiter, `deliver`, the
+ * queue): these record what the batch asked of them. `acquire` grants a lease by default and
+ * records its release; `send` answers 200 in 12 ms unless a test says otherwise.
+ */
+function world(over: Partial<DeliverBatchDeps> = {}) {
+  const delivered = new Set<string>();
+  const sent: Array<{ deliveryId: string; attempt: number }> = [];
+  const handoffs: Array<{ deliveryId: string; delayMs: number; firstAttempt: number }> = [];
+  const dead: Array<{ deliveryId: string; err: unknown; attempt: number }> = [];
+  const releases: Array<number | null | undefined> = [];
+  const sleeps: number[] = [];
+  const acquired: string[] = [];
+  const lease = (): AcquireResult => ({ ok: true, lease: { release: (ms) => void releases.push(ms) } });
+  const deps: DeliverBatchDeps = {
+    delivered: async (ids) => ids.map((id) => delivered.has(id)),
+    endpointOf: () => ENDPOINT,
+    acquire: (endpoint) => {
+      acquired.push(endpoint);
+      return lease();
+    },
+    send: async (j, attempt): Promise<DeliverOutcome> => {
+      sent.push({ deliveryId: j.deliveryId, attempt });
+      return { sent: true, code: 200, latencyMs: 12 };
+    },
+    latencyOf: () => null,
+    handoff: async (j, options) => {
+      handoffs.push({ deliveryId: j.deliveryId, ...options });
+    },
+    deadLetter: async (j, err, attempt) => {
+      dead.push({ deliveryId: j.deliveryId, err, attempt });
+    },
+    retryDelayMs: () => 5_000,
+    attempts: 7,
+    concurrency: 4,
+    maxWaitMs: 2_000,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    ...over,
+  };
+  return { deps, delivered, sent, handoffs, dead, releases, sleeps, acquired, lease };
+}
+
+describe('deliverBatch', () => {
+  it('sends each delivery once as its first attempt, and skips the ones already delivered', async () => {
+    const w = world();
+    w.delivered.add('d-1');
+    w.delivered.add('d-3');
+    const outcome = await deliverBatch(jobs(4), w.deps);
+    expect(outcome).toEqual({ sent: 2, skipped: 2, retrying: 0, deferred: 0, dead: 0 });
+    expect(w.sent).toEqual([
+      { deliveryId: 'd-2', attempt: 1 },
+      { deliveryId: 'd-4', attempt: 1 },
+    ]);
+    expect(w.handoffs).toEqual([]);
+  });
+
+  it('counts a delivery with nothing to send as skipped', async () => {
+    const w = world({ send: async () => ({ sent: false }) });
+    expect(await deliverBatch(jobs(2), w.deps)).toMatchObject({ sent: 0, skipped: 2 });
+  });
+
+  it('sends at most `concurrency` deliveries at once, and all of them in the end', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const sent: string[] = [];
+    const w = world({
+      concurrency: 3,
+      send: async (j) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        // Stay in flight for a few turns so the lanes overlap.
+        for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+        inFlight--;
+        sent.push(j.deliveryId);
+        return { sent: true };
+      },
+    });
+    expect(await deliverBatch(jobs(8), w.deps)).toMatchObject({ sent: 8 });
+    expect(most).toBe(3);
+    expect([...sent].sort()).toEqual(
+      jobs(8)
+        .map((j) => j.deliveryId)
+        .sort(),
+    );
+  });
+
+  it('takes no endpoint slot for a delivery without an endpoint (email)', async () => {
+    const w = world({ endpointOf: () => undefined });
+    expect(await deliverBatch(jobs(2), w.deps)).toMatchObject({ sent: 2 });
+    expect(w.acquired).toEqual([]);
+    expect(w.releases).toEqual([]);
+  });
+
+  it('waits inside the job for a slot at a busy endpoint while the wait stays under maxWaitMs', async () => {
+    const answers: AcquireResult[] = [
+      { ok: false, retryInMs: 300 },
+      { ok: false, retryInMs: 700 },
+    ];
+    const w = world({ maxWaitMs: 1_000 });
+    w.deps.acquire = () => answers.shift() ?? w.lease();
+    const outcome = await deliverBatch([job(1)], w.deps);
+    expect(outcome).toEqual({ sent: 1, skipped: 0, retrying: 0, deferred: 0, dead: 0 });
+    expect(w.sleeps).toEqual([300, 700]);
+    expect(w.sent).toEqual([{ deliveryId: 'd-1', attempt: 1 }]);
+    expect(w.handoffs).toEqual([]);
+  });
+
+  it('hands a delivery off as its own delayed job at attempt 1 when the wait would pass maxWaitMs', async () => {
+    const w = world({ maxWaitMs: 1_000, acquire: () => ({ ok: false, retryInMs: 600 }) });
+    const outcome = await deliverBatch([job(1)], w.deps);
+    expect(outcome).toEqual({ sent: 0, skipped: 0, retrying: 0, deferred: 1, dead: 0 });
+    // Waited once (600 <= 1000); a second 600 would make 1200.
+    expect(w.sleeps).toEqual([600]);
+    expect(w.handoffs).toEqual([{ deliveryId: 'd-1', delayMs: 600, firstAttempt: 1 }]);
+    expect(w.sent).toEqual([]);
+    expect(w.releases).toEqual([]);
+  });
+
+  it('hands a retryable failure off as its own job starting at attempt 2, after the schedule delay', async () => {
+    const failure = new RetryableError('WEBHOOK_5XX', 'hooks.example.com answered 503');
+    const delays: unknown[] = [];
+    const w = world({
+      send: async (j, attempt) => {
+        w.sent.push({ deliveryId: j.deliveryId, attempt });
+        if (j.deliveryId === 'd-2') throw failure;
+        return { sent: true, latencyMs: 5 };
+      },
+      retryDelayMs: (err) => {
+        delays.push(err);
+        return 4_321;
+      },
+    });
+    const outcome = await deliverBatch(jobs(3), w.deps);
+    expect(outcome).toEqual({ sent: 2, skipped: 0, retrying: 1, deferred: 0, dead: 0 });
+    expect(w.handoffs).toEqual([{ deliveryId: 'd-2', delayMs: 4_321, firstAttempt: 2 }]);
+    expect(delays).toEqual([failure]);
+    expect(w.dead).toEqual([]);
+  });
+
+  it('dead-letters a permanent failure at attempt 1 instead of handing it off', async () => {
+    const gone = new PermanentError('WEBHOOK_GONE', 'hooks.example.com answered 410');
+    const w = world({
+      send: async (j) => {
+        if (j.deliveryId === 'd-1') throw gone;
+        return { sent: true };
+      },
+    });
+    const outcome = await deliverBatch(jobs(2), w.deps);
+    expect(outcome).toEqual({ sent: 1, skipped: 0, retrying: 0, deferred: 0, dead: 1 });
+    expect(w.dead).toEqual([{ deliveryId: 'd-1', err: gone, attempt: 1 }]);
+    expect(w.handoffs).toEqual([]);
+  });
+
+  it('dead-letters a retryable failure when the schedule has one attempt', async () => {
+    const w = world({
+      attempts: 1,
+      send: async () => {
+        throw new RetryableError('WEBHOOK_TIMEOUT', 'no answer in 10 s');
+      },
+    });
+    const outcome = await deliverBatch([job(1)], w.deps);
+    expect(outcome).toMatchObject({ retrying: 0, dead: 1 });
+    expect(w.dead.map((d) => [d.deliveryId, d.attempt])).toEqual([['d-1', 1]]);
+    expect(w.handoffs).toEqual([]);
+  });
+
+  it('fails the batch when a handoff fails, but only after every other delivery has settled', async () => {
+    const events: string[] = [];
+    const w = world({
+      concurrency: 2,
+      send: async (j) => {
+        if (j.deliveryId === 'd-1') throw new RetryableError('WEBHOOK_5XX', '503');
+        // d-2 and d-3 are still in flight when d-1's handoff fails.
+        for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+        events.push(`sent ${j.deliveryId}`);
+        return { sent: true, latencyMs: 3 };
+      },
+      handoff: async () => {
+        events.push('handoff failed');
+        throw new Error('Connection is closed.');
+      },
+    });
+    await expect(deliverBatch(jobs(3), w.deps)).rejects.toThrow('Connection is closed.');
+    expect(events).toEqual(['handoff failed', 'sent d-2', 'sent d-3']);
+    // Every lease went back, the failed one's too.
+    expect(w.releases).toHaveLength(3);
+  });
+
+  it('gives the endpoint slot back with the request latency, or null when no request was made', async () => {
+    const w = world({
+      send: async (j) => {
+        if (j.deliveryId === 'd-1') return { sent: true, latencyMs: 42 };
+        if (j.deliveryId === 'd-2') throw new RetryableError('WEBHOOK_5XX', '503');
+        throw new RetryableError('WEBHOOK_CONNECT', 'refused');
+      },
+      latencyOf: (err) => ((err as RetryableError).code === 'WEBHOOK_5XX' ? 17 : null),
+      concurrency: 1,
+    });
+    await deliverBatch(jobs(3), w.deps);
+    expect(w.releases).toEqual([42, 17, null]);
+  });
+});
