@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { contactsOf } from './deliver.js';
 import type { NotifierDeliveryJob } from './jobs.js';
 import { channelKey, deliveryIdFor, digestMarkFor, updateDeliveryIdFor } from './keys.js';
-import { type RouteAlertDeps, routeAlert } from './route-alert.js';
+import { type RouteAlertDeps, type RouteOutcome, routeAlert, routeAlerts } from './route-alert.js';
 
 const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const webhook = { type: 'webhook' as const, url: 'https://hooks.example.com/a', secret };
@@ -35,16 +35,20 @@ function alert(id: string, storyId = 'story-1'): Alert {
 }
 
 /** An in-memory stand-in for Redis and the queue, to check routing's decisions. */
-function world(subs: Subscription[]) {
+function world(subs: Subscription[], match: (alert: Alert) => readonly Subscription[] = () => subs) {
   const queued = new Set<string>();
   const jobs: NotifierDeliveryJob[] = [];
   const delivered = new Map<string, number>();
   const digest: Array<[string, string]> = [];
   const story = { size: 1 };
+  /** Each enqueue call's delivery ids, and each storySize call's story. */
+  const enqueues: string[][] = [];
+  const sizeReads: string[] = [];
   const deps: RouteAlertDeps = {
-    match: () => subs,
+    match,
     isQueued: async (id) => queued.has(id),
     enqueue: async (batch) => {
+      enqueues.push(batch.map((j) => j.deliveryId));
       for (const job of batch) if (!jobs.some((j) => j.deliveryId === job.deliveryId)) jobs.push(job);
     },
     markQueued: async (id) => {
@@ -55,10 +59,13 @@ function world(subs: Subscription[]) {
     },
     updates: {
       deliveredSources: async (id) => delivered.get(id),
-      storySize: async () => story.size,
+      storySize: async (storyId) => {
+        sizeReads.push(storyId);
+        return story.size;
+      },
     },
   };
-  return { deps, queued, jobs, delivered, digest, story };
+  return { deps, queued, jobs, delivered, digest, story, enqueues, sizeReads };
 }
 
 describe('routeAlert', () => {
@@ -96,6 +103,108 @@ describe('routeAlert', () => {
     expect(w.digest).toEqual([['s1', 'story-1']]);
     expect(w.queued.has(digestMarkFor('story-1', 's1'))).toBe(true);
     expect(w.jobs).toEqual([]);
+  });
+});
+
+function sum(outcomes: RouteOutcome[]): RouteOutcome {
+  const total: RouteOutcome = { matched: 0, queued: 0, alreadyQueued: 0, updates: 0, digested: 0 };
+  for (const o of outcomes) for (const k of Object.keys(total) as (keyof RouteOutcome)[]) total[k] += o[k];
+  return total;
+}
+
+describe('routeAlerts (a batch of items)', () => {
+  const hook2 = { type: 'webhook' as const, url: 'https://hooks.example.com/b', secret };
+  // s1 wants everything on two channels, s2 only story-2 on a webhook, s3 collects a digest.
+  const subs = [
+    sub(),
+    sub({ id: 's2', channels: [hook2] }),
+    sub({ id: 's3', mode: 'digest', digest: { everyMinutes: 60 } }),
+  ];
+  const match = (a: Alert) => subs.filter((s) => s.id !== 's2' || a.storyId === 'story-2');
+  const batch = [
+    alert('a1', 'story-1'),
+    alert('a2', 'story-2'),
+    alert('a3', 'story-1'),
+    alert('a4', 'story-0'),
+    alert('a5', 'story-3'),
+  ];
+  /** story-0 went out to s1 and s3 before this batch (not delivered yet). */
+  function seeded() {
+    const w = world(subs, match);
+    w.queued.add(deliveryIdFor('story-0', 's1', channelKey(webhook)));
+    w.queued.add(deliveryIdFor('story-0', 's1', channelKey(email)));
+    w.queued.add(digestMarkFor('story-0', 's3'));
+    return w;
+  }
+
+  it('queues the new deliveries in one enqueue call, with the outcome of routing them one by one', async () => {
+    const together = seeded();
+    const outcome = await routeAlerts(batch, together.deps);
+    const apart = seeded();
+    const outcomes: RouteOutcome[] = [];
+    for (const a of batch) outcomes.push(await routeAlert(a, apart.deps));
+
+    expect(outcome).toEqual(sum(outcomes));
+    expect(outcome).toEqual({ matched: 11, queued: 7, alreadyQueued: 6, updates: 0, digested: 3 });
+    expect(together.enqueues).toHaveLength(1);
+    expect(together.enqueues[0]).toEqual(together.jobs.map((j) => j.deliveryId));
+    expect(new Set(together.jobs.map((j) => j.deliveryId))).toEqual(new Set(apart.jobs.map((j) => j.deliveryId)));
+    expect(together.queued).toEqual(apart.queued);
+    expect(together.digest).toEqual(apart.digest);
+    // Every queued delivery is marked, so a retried batch queues nothing again.
+    for (const j of together.jobs) expect(together.queued.has(j.deliveryId)).toBe(true);
+    expect(await routeAlerts(batch, together.deps)).toMatchObject({ queued: 0, digested: 0, alreadyQueued: 16 });
+    expect(together.enqueues).toHaveLength(1);
+  });
+
+  it('makes one delivery per channel for two alerts of one story in the batch', async () => {
+    const w = world([sub()]);
+    const outcome = await routeAlerts([alert('a1'), alert('a2')], w.deps);
+    expect(outcome).toEqual({ matched: 2, queued: 2, alreadyQueued: 2, updates: 0, digested: 0 });
+    expect(w.jobs.map((j) => [j.deliveryId, j.alertId])).toEqual([
+      [deliveryIdFor('story-1', 's1', channelKey(webhook)), 'a1'],
+      [deliveryIdFor('story-1', 's1', channelKey(email)), 'a1'],
+    ]);
+    expect(w.enqueues).toHaveLength(1);
+  });
+
+  it("puts a digest subscription's stories into its window once each, and marks them", async () => {
+    const w = world([sub({ mode: 'digest', digest: { everyMinutes: 60 } })]);
+    w.queued.add(digestMarkFor('story-9', 's1'));
+    const outcome = await routeAlerts(
+      [alert('a1', 'story-1'), alert('a2', 'story-2'), alert('a3', 'story-1'), alert('a4', 'story-9')],
+      w.deps,
+    );
+    expect(outcome).toEqual({ matched: 4, queued: 0, alreadyQueued: 2, updates: 0, digested: 2 });
+    expect(w.digest).toEqual([
+      ['s1', 'story-1'],
+      ['s1', 'story-2'],
+    ]);
+    expect(w.queued).toEqual(
+      new Set([digestMarkFor('story-9', 's1'), digestMarkFor('story-1', 's1'), digestMarkFor('story-2', 's1')]),
+    );
+    expect(w.jobs).toEqual([]);
+    expect(w.enqueues).toEqual([]);
+  });
+
+  it('announces a grown story once per webhook channel and story size, reading the size once', async () => {
+    const w = world([sub({ channels: [webhook, hook2, email] })]);
+    await routeAlerts([alert('a1')], w.deps);
+    for (const c of [webhook, hook2, email]) w.delivered.set(deliveryIdFor('story-1', 's1', channelKey(c)), 1);
+    w.story.size = 3;
+    // Two later sources of the story in one batch (both stored before routing: the size is 3 for both).
+    const outcome = await routeAlerts([alert('a2'), alert('a3')], w.deps);
+    expect(outcome).toMatchObject({ matched: 2, queued: 0, alreadyQueued: 6, updates: 2 });
+    const updates = w.jobs.filter((j) => j.kind === 'update');
+    expect(updates.map((u) => [u.deliveryId, u.sources])).toEqual([
+      [updateDeliveryIdFor('story-1', 's1', channelKey(webhook), 3), 3],
+      [updateDeliveryIdFor('story-1', 's1', channelKey(hook2), 3), 3],
+    ]);
+    expect(w.sizeReads).toEqual(['story-1']);
+    // The same size again (a retried batch): the same update ids, which the queue keeps once.
+    await routeAlerts([alert('a3')], w.deps);
+    expect(w.enqueues.at(-1)).toEqual([updateDeliveryIdFor('story-1', 's1', channelKey(hook2), 3)]);
+    expect(w.jobs.filter((j) => j.kind === 'update')).toHaveLength(2);
   });
 });
 
