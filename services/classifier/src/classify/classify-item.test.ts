@@ -1,7 +1,7 @@
 import type { Alert, Classification, ClassifyInput, FeedItem } from '@regwatch/contracts';
 import { compileRules, loadRules } from '@regwatch/rules';
 import { describe, expect, it } from 'vitest';
-import { classifyItem } from './classify-item.js';
+import { type ClassifyItemDeps, classifyItem, classifyItems } from './classify-item.js';
 
 const item: FeedItem = {
   id: 'iabc',
@@ -125,5 +125,97 @@ describe('classifyItem', () => {
       { kind: 'effective_date', value: '2025-01-15' },
       { kind: 'comment_deadline', value: '2025-03-17' },
     ]);
+  });
+});
+
+describe('classifyItems (the new items of one poll)', () => {
+  /** Items whose title says whether they are flagged and which near-duplicate story (SimHash) they are. */
+  function batchItem(id: string, title: string): FeedItem {
+    return { ...item, id, title, url: `https://news.example/${id}` };
+  }
+  const items = [
+    batchItem('i1', 'flag st-0000000000000001'),
+    batchItem('i2', 'pass'),
+    batchItem('i3', 'flag st-0000000000000002'),
+    batchItem('i4', 'pass'),
+    batchItem('i5', 'flag st-0000000000000001'),
+  ];
+
+  function batchDeps() {
+    const assigned: string[] = [];
+    const saved: string[] = [];
+    const publishes: Alert[][] = [];
+    const stories = new Map<string, string>();
+    const deps: ClassifyItemDeps = {
+      classify: (input) => {
+        const [verdict, storyId] = input.title.split(' ');
+        return { ...classification(verdict === 'flag'), score: verdict === 'flag' ? 0.9 : 0.2, storyId: storyId ?? '' };
+      },
+      // Like the story index: the first item of a story names it, a later copy joins it.
+      assignStory: async (id) => {
+        assigned.push(id);
+        if (!stories.has(id)) stories.set(id, `st-joined-${stories.size + 1}`);
+        return stories.get(id)!;
+      },
+      saveAlert: async (a) => {
+        saved.push(a.id);
+        return true;
+      },
+      publish: async (alerts) => {
+        publishes.push([...alerts]);
+      },
+      now: () => new Date('2026-11-28T00:00:02.000Z'),
+    };
+    return { deps, assigned, saved, publishes };
+  }
+
+  it('assigns stories in item order, stores every alert and publishes them all in one call', async () => {
+    const t = batchDeps();
+    const outcomes = await classifyItems(items, t.deps);
+    expect(t.assigned).toEqual(['st-0000000000000001', 'st-0000000000000002', 'st-0000000000000001']);
+    expect(t.saved.sort()).toEqual(['a-i1', 'a-i3', 'a-i5']);
+    expect(t.publishes).toHaveLength(1);
+    expect(t.publishes[0]!.map((a) => [a.id, a.itemId, a.storyId])).toEqual([
+      ['a-i1', 'i1', 'st-joined-1'],
+      ['a-i3', 'i3', 'st-joined-2'],
+      ['a-i5', 'i5', 'st-joined-1'],
+    ]);
+    // One outcome per item, in item order; unflagged ones keep their score.
+    expect(outcomes).toEqual([
+      { flagged: true, alertId: 'a-i1', storyId: 'st-joined-1' },
+      { flagged: false, score: 0.2 },
+      { flagged: true, alertId: 'a-i3', storyId: 'st-joined-2' },
+      { flagged: false, score: 0.2 },
+      { flagged: true, alertId: 'a-i5', storyId: 'st-joined-1' },
+    ]);
+  });
+
+  it('stores every alert before publishing any', async () => {
+    const t = batchDeps();
+    const savedAtPublish: number[] = [];
+    t.deps.publish = async () => {
+      savedAtPublish.push(t.saved.length);
+    };
+    await classifyItems(items, t.deps);
+    expect(savedAtPublish).toEqual([3]);
+  });
+
+  it('lets unflagged items pass through without stories, stores or a publish', async () => {
+    const t = batchDeps();
+    const quiet = [batchItem('q1', 'pass'), batchItem('q2', 'pass')];
+    expect(await classifyItems(quiet, t.deps)).toEqual([
+      { flagged: false, score: 0.2 },
+      { flagged: false, score: 0.2 },
+    ]);
+    expect(t.assigned).toEqual([]);
+    expect(t.saved).toEqual([]);
+    expect(t.publishes).toEqual([]);
+  });
+
+  it('publishes a retried batch again (its alerts already stored), so routing can repair a crash', async () => {
+    const t = batchDeps();
+    t.deps.saveAlert = async () => false;
+    await classifyItems(items, t.deps);
+    expect(t.publishes.map((p) => p.length)).toEqual([3]);
   });
 });
