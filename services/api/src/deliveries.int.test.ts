@@ -137,6 +137,47 @@ describe('deliveries over the API (real Redis)', () => {
     }
   });
 
+  it('lists a delivery that left a batch after a failed first attempt as retrying, with that attempt counted', async () => {
+    const queue = api.app.ctx.queues.deliveries;
+    const base = { v: 1, kind: 'alert', alertId: 'a-b', storyId: 's-b', subscriptionId: 'chips-a', channelKey: 'w1' };
+    // What the notifier's batch handoff queues: attempt 1 failed in the deliver-batch job.
+    await queue.add(
+      'deliver',
+      { ...base, deliveryId: 'd-batch', firstAttempt: 2 },
+      { jobId: 'd-batch', delay: 3_600_000 },
+    );
+    // No slot at its endpoint: deferred without an attempt, not a problem.
+    await queue.add('deliver', { ...base, deliveryId: 'd-deferred' }, { jobId: 'd-deferred', delay: 3_600_000 });
+    const res = await api.app.inject({ url: '/v1/deliveries?state=retrying', headers: await api.headers('ops') });
+    expect(res.statusCode).toBe(200);
+    const ids = res.json().deliveries.map((d: { id: string }) => d.id);
+    expect(ids).toContain('d-batch');
+    expect(ids).not.toContain('d-deferred');
+    expect(res.json().deliveries.find((d: { id: string }) => d.id === 'd-batch')).toMatchObject({
+      state: 'retrying',
+      deliveryId: 'd-batch',
+      subscriptionId: 'chips-a',
+      attempts: 1,
+    });
+    const team = await api.app.inject({
+      url: '/v1/deliveries?state=retrying',
+      headers: await api.headers('team:autos'),
+    });
+    expect(team.json().deliveries.map((d: { id: string }) => d.id)).not.toContain('d-batch');
+
+    // Replay runs it now.
+    const replay = await api.app.inject({
+      method: 'POST',
+      url: '/v1/deliveries/d-batch/replay',
+      headers: await api.headers('ops'),
+    });
+    expect(replay.statusCode).toBe(202);
+    expect(replay.json()).toEqual({ id: 'd-batch', state: 'retrying', jobId: 'd-batch' });
+    expect(await (await queue.getJob('d-batch'))?.getState()).toBe('waiting');
+    await queue.remove('d-batch');
+    await queue.remove('d-deferred');
+  });
+
   it('shows one delivery with its attempts, to its own team only', async () => {
     await api.app.ctx.notifier.deliveryLog.record({
       deliveryId: 'd-log',

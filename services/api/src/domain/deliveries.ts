@@ -50,6 +50,17 @@ function fromLetter(letter: DeadLetter): ProblemDelivery {
   };
 }
 
+/**
+ * Attempts a delivery job has made, counting one made before the job existed: a delivery whose
+ * first attempt failed in a `deliver-batch` job leaves it as a `deliver` job with
+ * `firstAttempt: 2`, delayed with `attemptsMade` 0 — it has failed once all the same.
+ */
+function attemptsOf(job: Job): number {
+  const first = (job.data as { firstAttempt?: unknown } | undefined)?.firstAttempt;
+  const offset = typeof first === 'number' && Number.isInteger(first) && first >= 1 ? first - 1 : 0;
+  return job.attemptsMade + offset;
+}
+
 function fromJob(job: Job, state: 'failed' | 'retrying'): ProblemDelivery {
   const data = (job.data ?? {}) as Record<string, unknown>;
   const str = (v: unknown) => (typeof v === 'string' ? v : '');
@@ -67,7 +78,7 @@ function fromJob(job: Job, state: 'failed' | 'retrying'): ProblemDelivery {
     ...(reason ? { reason } : {}),
     message: job.failedReason ?? '',
     at: new Date(at).toISOString(),
-    attempts: job.attemptsMade,
+    attempts: attemptsOf(job),
     ...(typeof data['replay'] === 'number' ? { replays: data['replay'] } : {}),
   };
 }
@@ -108,7 +119,7 @@ export async function listProblems(
   const jobs =
     state === 'failed' ? await deps.deliveries.getFailed(start, end) : await deps.deliveries.getDelayed(start, end);
   const rows = jobs
-    .filter((job): job is Job => Boolean(job) && (state === 'failed' || job.attemptsMade > 0))
+    .filter((job): job is Job => Boolean(job) && (state === 'failed' || attemptsOf(job) > 0))
     .map((job) => fromJob(job, state));
   return {
     deliveries: rows.filter(include),
@@ -138,7 +149,7 @@ export async function findProblem(deps: ReplayDeps, id: string): Promise<Problem
   if (!job) return undefined;
   const state = await job.getState();
   if (state === 'failed') return fromJob(job, 'failed');
-  if (state === 'delayed' && job.attemptsMade > 0) return fromJob(job, 'retrying');
+  if (state === 'delayed' && attemptsOf(job) > 0) return fromJob(job, 'retrying');
   return undefined;
 }
 
