@@ -170,13 +170,15 @@ export class DeliveryLog {
     return Number(sources);
   }
 
-  /** Whether each delivery has succeeded (one round trip for them all). */
-  async isDelivered(deliveryIds: readonly string[]): Promise<boolean[]> {
+  /** Each delivery's state (undefined: never attempted, or forgotten), in one round trip for them all. */
+  async states(deliveryIds: readonly string[]): Promise<Array<DeliveryStatus['state'] | undefined>> {
     const tick = tickPipelineOf(this.redis);
     const states = await Promise.all(
       deliveryIds.map((id) => tick.run<string | null>((p) => p.hget(this.statusKey(id), 'state'))),
     );
-    return states.map((state) => state === 'delivered');
+    return states.map((state) =>
+      state === 'delivered' || state === 'retrying' || state === 'dead' ? state : undefined,
+    );
   }
 
   /** Delivery ids that carried an alert, oldest first. */

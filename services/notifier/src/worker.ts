@@ -29,7 +29,7 @@ import { DigestBucket } from './digest/digest-bucket.js';
 import { type DigestSyncResult, scheduledSlotOf, syncDigestSchedules } from './digest/schedule.js';
 import { deliveryJobOptions, enableChannel, replayDeadLetter } from './notify/admin.js';
 import { createAlertRouter } from './notify/alert-router.js';
-import { DeliveryBatchJobSchema } from './notify/batch.js';
+import { DeliveryBatchJobSchema, rescueEntries } from './notify/batch.js';
 import { ChannelHealthStore } from './notify/channel-health.js';
 import { contactsOf, type DeliverDeps, deliver, type Explanation, resolveChannel } from './notify/deliver.js';
 import { deliverBatch } from './notify/deliver-batch.js';
@@ -328,6 +328,24 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
     }
   };
 
+  /** Hands each delivery of a batch that failed for good, and not delivered or dead-lettered, to a job of its own. */
+  const rescueBatch = async (job: Job) => {
+    const parsed = DeliveryBatchJobSchema.safeParse(job.data);
+    if (!parsed.success) return; // an invalid payload carried nothing deliverable
+    try {
+      const batch = parsed.data.deliveries;
+      const states = await deliveryLog.states(batch.map((d) => d.deliveryId));
+      const rescued = rescueEntries(batch, states, retry.attempts);
+      if (rescued.length > 0) await deliveriesQueue.addBulk(rescued);
+      log.warn(
+        { jobId: job.id, rescued: rescued.length },
+        'delivery batch failed for good: its deliveries go on as jobs of their own',
+      );
+    } catch (err) {
+      log.error({ jobId: job.id, err: (err as Error).message }, 'could not rescue the deliveries of a failed batch');
+    }
+  };
+
   /** A `deliver-batch` job: first attempts of several deliveries to one channel (see deliver-batch.ts). */
   const processBatch = async (job: Job): Promise<unknown> => {
     const parsed = DeliveryBatchJobSchema.safeParse(job.data);
@@ -337,7 +355,9 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
       throw new UnrecoverableError(`invalid ${QUEUES.deliveries} payload: ${why}`);
     }
     const outcome = await deliverBatch(parsed.data.deliveries, {
-      delivered: (ids) => deliveryLog.isDelivered(ids),
+      states: (ids) => deliveryLog.states(ids),
+      isRetry: job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0,
+      hasOwnJob: async (id) => (await deliveriesQueue.getJob(id)) !== undefined,
       endpointOf: endpointFor,
       acquire: (endpoint) => limiter.tryAcquire(endpoint),
       send: (d, attempt) => deliver(d, attempt, deliverDeps),
@@ -423,11 +443,18 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
   deliveryWorker.on('failed', (job, err) => {
     log.warn({ queue: QUEUES.deliveries, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed');
     // A job that stalled too often is failed by BullMQ without reaching the processor's catch.
-    if (job && job.name === JOB_NAMES.deliver && /stalled more than allowable limit/.test(err.message)) {
+    const stalled = /stalled more than allowable limit/.test(err.message);
+    if (job && job.name === JOB_NAMES.deliver && stalled) {
       const parsed = NotifierDeliveryJobSchema.safeParse(job.data);
       if (parsed.success) {
-        void deadLetter(parsed.data, new RegwatchError('STALLED', err.message), job.attemptsMade);
+        const attempts = job.attemptsMade + firstAttemptOf(job) - 1;
+        void deadLetter(parsed.data, new RegwatchError('STALLED', err.message), attempts);
       }
+    }
+    // A batch that failed for good (our own trouble every time, or stalled too often) must not take
+    // its deliveries with it: each one not yet delivered becomes a `deliver` job of its own.
+    if (job && job.name === JOB_NAMES.deliverBatch && (stalled || job.attemptsMade >= (job.opts.attempts ?? 1))) {
+      void rescueBatch(job);
     }
   });
   deliveryWorker.on('error', (err) => log.error({ queue: QUEUES.deliveries, err: err.message }, 'worker error'));

@@ -61,6 +61,15 @@ function attemptsOf(job: Job): number {
   return job.attemptsMade + offset;
 }
 
+/**
+ * A `deliver-batch` job is not a delivery: each delivery of it that fails leaves it as a `deliver`
+ * job of its own (listed here), and a batch that fails for good hands every undelivered one off
+ * the same way, so listing the batch too would show them twice.
+ */
+function isBatch(job: Job): boolean {
+  return job.name === 'deliver-batch';
+}
+
 function fromJob(job: Job, state: 'failed' | 'retrying'): ProblemDelivery {
   const data = (job.data ?? {}) as Record<string, unknown>;
   const str = (v: unknown) => (typeof v === 'string' ? v : '');
@@ -119,7 +128,7 @@ export async function listProblems(
   const jobs =
     state === 'failed' ? await deps.deliveries.getFailed(start, end) : await deps.deliveries.getDelayed(start, end);
   const rows = jobs
-    .filter((job): job is Job => Boolean(job) && (state === 'failed' || attemptsOf(job) > 0))
+    .filter((job): job is Job => Boolean(job) && !isBatch(job) && (state === 'failed' || attemptsOf(job) > 0))
     .map((job) => fromJob(job, state));
   return {
     deliveries: rows.filter(include),
@@ -146,7 +155,7 @@ export async function findProblem(deps: ReplayDeps, id: string): Promise<Problem
   const letter = await deps.deadLetters.get(id);
   if (letter) return fromLetter(letter);
   const job = await deps.deliveries.getJob(id);
-  if (!job) return undefined;
+  if (!job || isBatch(job)) return undefined;
   const state = await job.getState();
   if (state === 'failed') return fromJob(job, 'failed');
   if (state === 'delayed' && attemptsOf(job) > 0) return fromJob(job, 'retrying');

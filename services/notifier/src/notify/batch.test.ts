@@ -7,6 +7,7 @@ import {
   DeliveryBatchJobSchema,
   deliveryEntries,
   MAX_DELIVERIES_PER_BATCH,
+  rescueEntries,
 } from './batch.js';
 import { JOB_NAMES, type NotifierDeliveryJob } from './jobs.js';
 
@@ -29,6 +30,25 @@ function delivery(
 }
 
 const idsOf = (data: DeliveryBatchJob) => data.deliveries.map((d) => d.deliveryId);
+
+describe('rescueEntries', () => {
+  it('hands each undelivered delivery of a failed batch to a deliver job, counting an attempt already made', () => {
+    const batch = [1, 2, 3, 4].map((n) => ({
+      v: 1 as const,
+      kind: 'alert' as const,
+      deliveryId: `d-${n}`,
+      alertId: `a-${n}`,
+      storyId: `s-${n}`,
+      subscriptionId: 'sub',
+      channelKey: 'wkey',
+    }));
+    const entries = rescueEntries(batch, ['delivered', 'retrying', undefined, 'dead'], 7);
+    expect(entries.map((e) => [e.name, e.data, e.opts])).toEqual([
+      ['deliver', { ...batch[1], firstAttempt: 2 }, deliveryJobOptions('d-2', 6)],
+      ['deliver', batch[2], deliveryJobOptions('d-3', 7)],
+    ]);
+  });
+});
 
 describe('deliveryEntries', () => {
   it('gives a lone first delivery its own deliver job, as before batching', () => {

@@ -76,3 +76,28 @@ export function deliveryEntries(
   }
   return entries;
 }
+
+/**
+ * The `deliver` jobs that take over a batch that failed for good: one per delivery neither
+ * delivered nor dead-lettered, starting at attempt 2 when its first attempt was made (`retrying`),
+ * else at 1. Their job ids are the delivery ids, so one already handed off is not queued twice.
+ */
+export function rescueEntries(
+  batch: readonly NotifierDeliveryJob[],
+  states: ReadonlyArray<'delivered' | 'retrying' | 'dead' | undefined>,
+  attempts: number = DELIVERY_ATTEMPTS,
+): DeliveryEntry[] {
+  return batch.flatMap((d, i) => {
+    const state = states[i];
+    if (state === 'delivered' || state === 'dead') return [];
+    const firstAttempt = state === 'retrying' ? 2 : 1;
+    const data: NotifierDeliveryJob = firstAttempt > 1 ? { ...d, firstAttempt } : d;
+    return [
+      {
+        name: JOB_NAMES.deliver,
+        data,
+        opts: deliveryJobOptions(d.deliveryId, Math.max(1, attempts - firstAttempt + 1)),
+      },
+    ];
+  });
+}

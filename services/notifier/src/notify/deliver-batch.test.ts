@@ -28,6 +28,8 @@ const jobs = (count: number) => Array.from({ length: count }, (_, i) => job(i + 
  */
 function world(over: Partial<DeliverBatchDeps> = {}) {
   const delivered = new Set<string>();
+  const states = new Map<string, 'retrying' | 'dead'>();
+  const ownJobs = new Set<string>();
   const sent: Array<{ deliveryId: string; attempt: number }> = [];
   const handoffs: Array<{ deliveryId: string; delayMs: number; firstAttempt: number }> = [];
   const dead: Array<{ deliveryId: string; err: unknown; attempt: number }> = [];
@@ -36,7 +38,9 @@ function world(over: Partial<DeliverBatchDeps> = {}) {
   const acquired: string[] = [];
   const lease = (): AcquireResult => ({ ok: true, lease: { release: (ms) => void releases.push(ms) } });
   const deps: DeliverBatchDeps = {
-    delivered: async (ids) => ids.map((id) => delivered.has(id)),
+    states: async (ids) => ids.map((id) => (delivered.has(id) ? 'delivered' : states.get(id))),
+    isRetry: false,
+    hasOwnJob: async (id) => ownJobs.has(id),
     endpointOf: () => ENDPOINT,
     acquire: (endpoint) => {
       acquired.push(endpoint);
@@ -62,10 +66,28 @@ function world(over: Partial<DeliverBatchDeps> = {}) {
     },
     ...over,
   };
-  return { deps, delivered, sent, handoffs, dead, releases, sleeps, acquired, lease };
+  return { deps, delivered, states, ownJobs, sent, handoffs, dead, releases, sleeps, acquired, lease };
 }
 
 describe('deliverBatch', () => {
+  it('a retried batch never sends twice: dead ones skipped, handed-off ones handed off again, deferred ones left to their job', async () => {
+    const w = world({ isRetry: true });
+    w.states.set('d-1', 'dead');
+    w.states.set('d-2', 'retrying');
+    w.ownJobs.add('d-3');
+    const outcome = await deliverBatch(jobs(4), w.deps);
+    expect(outcome).toEqual({ sent: 1, skipped: 1, retrying: 1, deferred: 1, dead: 0 });
+    expect(w.sent).toEqual([{ deliveryId: 'd-4', attempt: 1 }]);
+    expect(w.handoffs).toEqual([{ deliveryId: 'd-2', delayMs: 5_000, firstAttempt: 2 }]);
+  });
+
+  it('a first run sends a delivery that happens to have a job of its own (only a retry asks)', async () => {
+    const w = world();
+    w.ownJobs.add('d-1');
+    const outcome = await deliverBatch(jobs(1), w.deps);
+    expect(outcome.sent).toBe(1);
+  });
+
   it('sends each delivery once as its first attempt, and skips the ones already delivered', async () => {
     const w = world();
     w.delivered.add('d-1');

@@ -3,9 +3,18 @@ import type { AcquireResult } from '../delivery/endpoint-limiter.js';
 import type { DeliverOutcome } from './deliver.js';
 import type { NotifierDeliveryJob } from './jobs.js';
 
+export type DeliveryState = 'delivered' | 'retrying' | 'dead';
+
 export interface DeliverBatchDeps {
-  /** Whether each delivery already went out: a retried batch, or one a crashed notifier left. */
-  delivered: (deliveryIds: string[]) => Promise<boolean[]>;
+  /**
+   * Each delivery's state in the delivery log (undefined: no attempt recorded). A retried batch, or
+   * one a crashed notifier left, finds some delivered, dead or already handed off as retrying.
+   */
+  states: (deliveryIds: string[]) => Promise<Array<DeliveryState | undefined>>;
+  /** True when this batch job ran before (a retry, or a restart after a stall). */
+  isRetry: boolean;
+  /** Whether a delivery has a `deliver` job of its own (one deferred by an earlier run of this batch). */
+  hasOwnJob: (deliveryId: string) => Promise<boolean>;
   /** The endpoint (host:port) a delivery calls, when it is a webhook whose channel resolves. */
   endpointOf: (job: NotifierDeliveryJob) => string | undefined;
   /** A slot at the endpoint (the notifier's per-endpoint limiter), or how long to wait for one. */
@@ -49,13 +58,33 @@ export interface BatchOutcome {
  * already went out, take an endpoint slot (waiting up to `maxWaitMs`), send, record. A failure
  * never fails the batch: a permanent one is dead-lettered, a retryable one leaves as a `deliver`
  * job starting at attempt 2 on the usual schedule. Only our own trouble (Redis gone while handing
- * off) fails the batch job; its retry skips what was delivered.
+ * off) fails the batch job. Its retry sends only what no earlier run attempted: delivered and
+ * dead-lettered deliveries are skipped, ones already handed off are handed off again (a no-op when
+ * their job exists), so no delivery is sent twice by the batch.
  */
-export async function deliverBatch(batch: readonly NotifierDeliveryJob[], deps: DeliverBatchDeps): Promise<BatchOutcome> {
+export async function deliverBatch(
+  batch: readonly NotifierDeliveryJob[],
+  deps: DeliverBatchDeps,
+): Promise<BatchOutcome> {
   const outcome: BatchOutcome = { sent: 0, skipped: 0, retrying: 0, deferred: 0, dead: 0 };
-  const done = await deps.delivered(batch.map((d) => d.deliveryId));
-  const todo = batch.filter((_, i) => !done[i]);
-  outcome.skipped = batch.length - todo.length;
+  const states = await deps.states(batch.map((d) => d.deliveryId));
+  const todo: NotifierDeliveryJob[] = [];
+  for (const [i, job] of batch.entries()) {
+    const state = states[i];
+    if (state === 'delivered' || state === 'dead') {
+      outcome.skipped++;
+    } else if (state === 'retrying') {
+      // An earlier run made its first attempt and handed it off: hand it off again (the job id
+      // makes that a no-op when the first handoff landed), never send it from here a second time.
+      await deps.handoff(job, { delayMs: deps.retryDelayMs(undefined), firstAttempt: 2 });
+      outcome.retrying++;
+    } else if (deps.isRetry && (await deps.hasOwnJob(job.deliveryId))) {
+      // Deferred by an earlier run (endpoint busy): its own job sends it.
+      outcome.deferred++;
+    } else {
+      todo.push(job);
+    }
+  }
 
   const one = async (job: NotifierDeliveryJob): Promise<void> => {
     const endpoint = deps.endpointOf(job);
