@@ -74,14 +74,14 @@ export function createAlertRouter(deps: AlertRouterDeps): AlertRouter {
         }
       : undefined;
   const routeDeps: RouteAlertDeps = {
-        match: (a) => index().matchSubscriptions(a),
-        isQueued: async (id) => (await tick.run<number>((p) => p.exists(queuedKey(id)))) === 1,
-        enqueue,
-        markQueued: async (id) => {
-          await tick.run((p) => p.set(queuedKey(id), '1', 'EX', QUEUED_MARK_SECONDS));
-        },
-        addToDigest: (subscriptionId, storyId) => digests.add(subscriptionId, storyId, now().getTime()),
-        ...(updates ? { updates } : {}),
+    match: (a) => index().matchSubscriptions(a),
+    isQueued: async (id) => (await tick.run<number>((p) => p.exists(queuedKey(id)))) === 1,
+    enqueue,
+    markQueued: async (id) => {
+      await tick.run((p) => p.set(queuedKey(id), '1', 'EX', QUEUED_MARK_SECONDS));
+    },
+    addToDigest: (subscriptionId, storyId) => digests.add(subscriptionId, storyId, now().getTime()),
+    ...(updates ? { updates } : {}),
   };
   return {
     index,
