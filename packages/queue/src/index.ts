@@ -13,7 +13,15 @@ export {
   stateKey,
   waitForRedis,
 } from './connection.js';
-export { type Heartbeat, readHeartbeats, startHeartbeat } from './heartbeat.js';
+export {
+  createShapeGate,
+  type Heartbeat,
+  JOB_SHAPES,
+  JOB_SHAPES_READ,
+  readHeartbeats,
+  type ShapeGate,
+  startHeartbeat,
+} from './heartbeat.js';
 export { closeAll, onShutdown } from './lifecycle.js';
 export { countJobs, createQueue, DEFAULT_JOB_OPTIONS } from './queues.js';
 export { type GuardVerdict, judgeRedisSettings, type RedisSettings, readRedisSettings } from './redis-guard.js';

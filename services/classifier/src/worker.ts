@@ -1,7 +1,7 @@
 import { ItemJobSchema, itemsOfJob, QUEUES, type Subscription } from '@regwatch/contracts';
 import type { Logger } from '@regwatch/logger';
 import { createAlertRouter, type RouteOutcome } from '@regwatch/notifier/router';
-import { createQueue, duplicateRedis, startWorker } from '@regwatch/queue';
+import { createQueue, createShapeGate, duplicateRedis, JOB_SHAPES, startWorker } from '@regwatch/queue';
 import type { Engine } from '@regwatch/rules';
 import { AlertStore } from '@regwatch/store';
 import type { Redis } from 'ioredis';
@@ -40,7 +40,10 @@ export function startClassifier(deps: ClassifierDeps): { close(): Promise<void> 
   state.on('error', (err) => deps.log.warn({ err: err.message }, 'redis connection error'));
   const store = new AlertStore(state, { prefix: deps.prefix });
   const stories = new StoryIndex(state, { prefix: deps.prefix });
+  // deliver-batch jobs only once every live notifier reads them (see createShapeGate).
+  const deliveryBatches = createShapeGate(state, deps.prefix, 'notifier', JOB_SHAPES.deliveryBatches);
   const router = createAlertRouter({
+    batchDeliveries: deliveryBatches,
     state,
     prefix: deps.prefix,
     deliveries,
@@ -79,6 +82,7 @@ export function startClassifier(deps: ClassifierDeps): { close(): Promise<void> 
   return {
     close: async () => {
       await worker.close();
+      deliveryBatches.close();
       await deliveries.close();
       await Promise.all([state.quit(), producer.quit()]);
     },

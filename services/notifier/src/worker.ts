@@ -9,7 +9,15 @@ import {
 } from '@regwatch/contracts';
 import type { Logger } from '@regwatch/logger';
 import type { AddressPolicy } from '@regwatch/outbound';
-import { bullPrefix, createQueue, duplicateRedis, startWorker, stateKey } from '@regwatch/queue';
+import {
+  bullPrefix,
+  createQueue,
+  createShapeGate,
+  duplicateRedis,
+  JOB_SHAPES,
+  startWorker,
+  stateKey,
+} from '@regwatch/queue';
 import { AlertStore, DeadLetterStore, DeliveryLog } from '@regwatch/store';
 import { DelayedError, type Job, type MinimalJob, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -164,6 +172,8 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
   };
   // `alerts` jobs come from classifiers older than routing in the classifier (it now routes in the
   // job that made the alert): this worker drains them during an upgrade, with the same router.
+  // Other notifier replicas may still be of a release before deliver-batch during an upgrade.
+  const deliveryBatches = createShapeGate(state, prefix, 'notifier', JOB_SHAPES.deliveryBatches);
   const router = createAlertRouter({
     state,
     prefix,
@@ -172,6 +182,7 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
     attempts: retry.attempts,
     sendUpdates,
     now,
+    batchDeliveries: deliveryBatches,
   });
   const alertWorker = startWorker(
     {
@@ -504,6 +515,7 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
     enableChannel: (subscriptionId, key) => enableChannel({ connection: state, prefix }, subscriptionId, key),
     close: async () => {
       if (timer) clearInterval(timer);
+      deliveryBatches.close();
       await alertWorker.close();
       await deliveryWorker.close();
       await deliveriesQueue.close();

@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { type FeedSource, itemsOfJob } from '@regwatch/contracts';
+import { stateKey } from '@regwatch/queue';
 import { FeedStateStore } from '@regwatch/store';
 import type { Job, Queue } from 'bullmq';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -81,6 +82,28 @@ describe('startPoller (real Redis, local feed servers)', () => {
     expect(Date.parse(state.nextPollAt!)).toBeGreaterThan(Date.now());
     // A User-Agent that names regwatch and where to reach its operators.
     expect(server.headers[0]!['user-agent']).toMatch(/^regwatch\/\S+ \(\+https?:\/\/\S+\)$/);
+  });
+
+  it('during a rolling update, while a classifier of a release before item batches is live, queues one v1 job per item', async () => {
+    const server = await startServer();
+    const prefix = freshPrefix();
+    const [id] = quietIds('q', 1);
+    // An older classifier's heartbeat: no `reads`, so it would fail a `{v: 2, items}` job.
+    const old = {
+      service: 'classifier',
+      instance: 'old-1',
+      pid: 1,
+      at: new Date().toISOString(),
+      rssBytes: 1,
+      heapUsedBytes: 1,
+    };
+    await redis.set(stateKey(prefix, 'heartbeat', 'classifier', 'old-1'), JSON.stringify(old), 'EX', 20);
+    const p = await poller(prefix, () => [feedAt(server.url, id!)]);
+    const queued = async () => p.itemsQueue.getJobs(['waiting', 'completed']);
+    await waitUntil(async () => (await queued()).length === 2, 'two item jobs');
+    const jobs = await queued();
+    expect(jobs.map((j) => j.data.v)).toEqual([1, 1]);
+    expect(jobs.map((j) => j.id).every((jobId) => /^item-i[0-9a-f]{24}$/.test(jobId ?? ''))).toBe(true);
   });
 
   it('applies a changed feed list without a restart: new feed polled, removed feed unscheduled', async () => {

@@ -11,7 +11,14 @@ import {
 } from '@regwatch/contracts';
 import type { Logger } from '@regwatch/logger';
 import type { AddressPolicy } from '@regwatch/outbound';
-import { createQueue, duplicateRedis, startWorker, type WorkerHandle } from '@regwatch/queue';
+import {
+  createQueue,
+  createShapeGate,
+  duplicateRedis,
+  JOB_SHAPES,
+  startWorker,
+  type WorkerHandle,
+} from '@regwatch/queue';
 import { FeedStateStore, SourceIncidentStore } from '@regwatch/store';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -139,7 +146,23 @@ export async function startPoller(deps: PollerDeps): Promise<PollerHandle> {
   // a poll that crashed after queueing and is redone queues the same batch again as a no-op; a
   // batch that differs (more items arrived meanwhile) is harmless too: classifying is idempotent
   // per item (alert ids, story marks and delivery ids are all derived from the item).
+  // Batches only once every live classifier reads them (a rolling update from a release before
+  // batching has old classifiers for a while): until then, one v1 job per item, as before.
+  const itemBatches = createShapeGate(redis, deps.prefix, 'classifier', JOB_SHAPES.itemBatches, {
+    onChange: (open) => deps.log.info({ itemBatches: open }, 'items jobs: batching turned ' + (open ? 'on' : 'off')),
+  });
   const enqueue = async (items: FeedItem[]) => {
+    await itemBatches.ready;
+    if (!itemBatches()) {
+      await itemsQueue.addBulk(
+        items.map((item) => ({
+          name: 'item',
+          data: { v: 1, item } satisfies ItemJob,
+          opts: { jobId: `item-${item.id}` },
+        })),
+      );
+      return;
+    }
     const jobs = [];
     for (let i = 0; i < items.length; i += MAX_ITEMS_PER_JOB) {
       const batch = items.slice(i, i + MAX_ITEMS_PER_JOB);
@@ -240,6 +263,7 @@ export async function startPoller(deps: PollerDeps): Promise<PollerHandle> {
     sync,
     close: async () => {
       clearInterval(resyncTimer);
+      itemBatches.close();
       await syncing;
       await worker.close();
       await pollsQueue.close();

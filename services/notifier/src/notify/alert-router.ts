@@ -27,6 +27,11 @@ export interface AlertRouterDeps {
   sendUpdates?: boolean;
   /** Clock for digest windows (tests). */
   now?: () => Date;
+  /**
+   * Whether first deliveries to one channel may share a `deliver-batch` job: every live notifier
+   * reads them (a shape gate). Default always; false queues one `deliver` job per delivery.
+   */
+  batchDeliveries?: (() => boolean) & { ready?: Promise<void> };
 }
 
 /** Routes alerts to delivery jobs; the same code wherever it runs. */
@@ -62,7 +67,8 @@ export function createAlertRouter(deps: AlertRouterDeps): AlertRouter {
   };
   // First deliveries to one channel go out as one `deliver-batch` job (see batch.ts).
   const enqueue = async (jobs: NotifierDeliveryJob[]) => {
-    const entries = deliveryEntries(jobs, attempts);
+    await deps.batchDeliveries?.ready;
+    const entries = deliveryEntries(jobs, attempts, { batch: deps.batchDeliveries?.() ?? true });
     if (entries.length === 1) await deps.deliveries.add(entries[0]!.name, entries[0]!.data, entries[0]!.opts);
     else if (entries.length > 1) await deps.deliveries.addBulk(entries);
   };

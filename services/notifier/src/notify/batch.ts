@@ -49,11 +49,13 @@ export interface DeliveryEntry {
 export function deliveryEntries(
   jobs: readonly NotifierDeliveryJob[],
   attempts: number = DELIVERY_ATTEMPTS,
+  options: { batch?: boolean } = {},
 ): DeliveryEntry[] {
   const groups = new Map<string, NotifierDeliveryJob[]>();
   const entries: DeliveryEntry[] = [];
+  const batch = options.batch ?? true;
   for (const job of jobs) {
-    if (job.kind !== 'alert') {
+    if (job.kind !== 'alert' || !batch) {
       entries.push({ name: JOB_NAMES.deliver, data: job, opts: deliveryJobOptions(job.deliveryId, attempts) });
       continue;
     }
