@@ -370,7 +370,7 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
       isRetry: job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0,
       hasOwnJob: async (id) => (await deliveriesQueue.getJob(id)) !== undefined,
       endpointOf: endpointFor,
-      acquire: (endpoint) => limiter.tryAcquire(endpoint),
+      acquire: (endpoint, options) => limiter.tryAcquire(endpoint, options),
       send: (d, attempt) => deliver(d, attempt, deliverDeps),
       latencyOf: (err) => getAttemptInfo(err)?.latencyMs ?? null,
       handoff: async (d, { delayMs, firstAttempt }) => {

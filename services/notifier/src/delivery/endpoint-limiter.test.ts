@@ -33,6 +33,22 @@ describe('EndpointLimiter', () => {
     expect(waits).toEqual([4_000, 8_000, 12_000]);
   });
 
+  it('asking without reserving (a caller that waits in-process) never pushes the queue of the endpoint out', () => {
+    const c = clock();
+    const limiter = new EndpointLimiter({ concurrency: 1, ratePerSecond: 1_000 }, c.now, () => 0.5);
+    const held = limiter.tryAcquire('busy:80');
+    expect(held.ok).toBe(true);
+    c.t += 400;
+    const asks = Array.from({ length: 50 }, () => {
+      const r = limiter.tryAcquire('busy:80', { reserve: false });
+      return r.ok ? -1 : r.retryInMs;
+    });
+    expect(new Set(asks)).toEqual(new Set([400]));
+    // A deferral after all those asks is first in line, as if none had been made.
+    const deferred = limiter.tryAcquire('busy:80');
+    expect(deferred.ok ? -1 : deferred.retryInMs).toBe(400);
+  });
+
   it('holds an endpoint to its rate, with one second of burst', () => {
     const c = clock();
     const limiter = new EndpointLimiter({ concurrency: 100, ratePerSecond: 5 }, c.now, () => 0.5);

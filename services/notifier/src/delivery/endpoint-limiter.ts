@@ -72,8 +72,14 @@ export class EndpointLimiter {
       throw new RangeError(`endpoint rate must be positive, got ${limits.ratePerSecond}`);
   }
 
-  /** Takes a slot for `endpoint` (host:port), or says how long to wait before trying again. */
-  tryAcquire(endpoint: string): AcquireResult {
+  /**
+   * Takes a slot for `endpoint` (host:port), or says how long to wait before trying again.
+   * @param options.reserve when over the limit, reserve the next expected slot (default): right for
+   *   a job that leaves and comes back once. A caller that waits in-process and asks again passes
+   *   false, or every ask would reserve another slot and push the endpoint's queue out by a
+   *   spacing each time (a wave of 136 deliveries to one endpoint was pushed back a minute).
+   */
+  tryAcquire(endpoint: string, options: { reserve?: boolean } = {}): AcquireResult {
     const now = this.now();
     if (++this.calls % SWEEP_EVERY === 0) this.sweep(now);
     let s = this.endpoints.get(endpoint);
@@ -125,6 +131,13 @@ export class EndpointLimiter {
     for (const t of s.inflight) if (t < oldest) oldest = t;
     const perRequest = Math.max(s.ewmaMs, now - oldest, MIN_RETRY_MS);
     const spacing = Math.max(perRequest / this.limits.concurrency, Number.isFinite(rate) ? 1000 / rate : 0);
+    if (options.reserve === false) {
+      // Only an estimate of when a slot or a token frees up; the queue of deferred jobs is left alone.
+      const tokenWait = hasToken ? 0 : ((1 - s.tokens) * 1000) / rate;
+      const slotWait = s.active < this.limits.concurrency ? 0 : spacing;
+      const wait = Math.max(tokenWait, slotWait) * (0.8 + 0.4 * this.rng());
+      return { ok: false, retryInMs: Math.round(Math.min(MAX_RETRY_MS, Math.max(MIN_RETRY_MS, wait))) };
+    }
     // Never reserve past what a deferral can wait: a backlog estimated during a stall would
     // otherwise keep deferring new jobs by the maximum long after the endpoint is free again.
     s.nextSlotAt = Math.min(Math.max(s.nextSlotAt, now) + spacing, now + MAX_RETRY_MS);

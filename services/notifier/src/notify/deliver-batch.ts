@@ -17,8 +17,12 @@ export interface DeliverBatchDeps {
   hasOwnJob: (deliveryId: string) => Promise<boolean>;
   /** The endpoint (host:port) a delivery calls, when it is a webhook whose channel resolves. */
   endpointOf: (job: NotifierDeliveryJob) => string | undefined;
-  /** A slot at the endpoint (the notifier's per-endpoint limiter), or how long to wait for one. */
-  acquire: (endpoint: string) => AcquireResult;
+  /**
+   * A slot at the endpoint (the notifier's per-endpoint limiter), or how long to wait for one.
+   * `reserve: false` while waiting in the job (ask again without queueing), true for the last ask
+   * before the delivery leaves as a delayed job (it takes its place in the endpoint's queue).
+   */
+  acquire: (endpoint: string, options: { reserve: boolean }) => AcquireResult;
   /** One attempt of one delivery: `deliver` with the notifier's dependencies. */
   send: (job: NotifierDeliveryJob, attempt: number) => Promise<DeliverOutcome>;
   /** The endpoint's own request time a failed attempt carries, for the limiter; null when unknown. */
@@ -92,13 +96,18 @@ export async function deliverBatch(
     if (endpoint) {
       let waited = 0;
       for (;;) {
-        const slot = deps.acquire(endpoint);
+        const slot = deps.acquire(endpoint, { reserve: false });
         if (slot.ok) {
           lease = slot.lease;
           break;
         }
         if (waited + slot.retryInMs > deps.maxWaitMs) {
-          await deps.handoff(job, { delayMs: slot.retryInMs, firstAttempt: 1 });
+          const last = deps.acquire(endpoint, { reserve: true });
+          if (last.ok) {
+            lease = last.lease;
+            break;
+          }
+          await deps.handoff(job, { delayMs: last.retryInMs, firstAttempt: 1 });
           outcome.deferred++;
           return;
         }
