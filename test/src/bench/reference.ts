@@ -29,6 +29,8 @@ export interface ReferenceOptions {
   prefix: string;
   logDir: string;
   saturationJobs: number;
+  /** Chains run through first and not measured. */
+  warmupJobs?: number;
   pacedRate: number;
   pacedSeconds: number;
   /** Count the chain's Redis commands through MONITOR (slows it down; for `--profile`). */
@@ -71,6 +73,15 @@ export async function runReference(opts: ReferenceOptions): Promise<ReferenceRes
   try {
     await Promise.race([waitFor(() => ready === children.length, 30_000), exits.promise]);
     if (ready < children.length) throw new Error('reference workers did not start within 30 s');
+
+    // Warm-up, not measured: the same as the pipeline gets (see runPipeline), so both are compared
+    // in steady state (code compiled, connections open), not while warming up.
+    const warmup = opts.warmupJobs ?? 0;
+    if (warmup > 0) {
+      await head.addBulk(Array.from({ length: warmup }, () => ({ name: 'j', data: { t0: Date.now() } })));
+      await Promise.race([waitFor(() => done.length >= warmup, 60_000), exits.promise]);
+      done = [];
+    }
 
     // Saturation: the whole backlog at once, measured at the end of the chain.
     const n = opts.saturationJobs;
