@@ -1,5 +1,5 @@
 import type { Alert, Subscription } from '@regwatch/contracts';
-import { stateKey, tickPipelineOf } from '@regwatch/queue';
+import { runScript, stateKey, tickPipelineOf } from '@regwatch/queue';
 import { AlertStore, DeliveryLog } from '@regwatch/store';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -12,6 +12,19 @@ import { type RouteAlertDeps, type RouteOutcome, routeAlerts } from './route-ale
 
 /** How long "this story went to this channel" is remembered: longer than any feed re-surfaces an item. */
 export const QUEUED_MARK_SECONDS = 30 * 24 * 3600;
+
+/**
+ * The queued mark as a claim: set to the claiming alert's id if absent. 1 when free or already
+ * that alert's (a retried job), 0 when another alert holds it (marks from before claims hold "1").
+ */
+const CLAIM = `
+local v = redis.call('GET', KEYS[1])
+if not v then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  return 1
+end
+if v == ARGV[1] then return 1 end
+return 0`;
 
 export interface AlertRouterDeps {
   /** regwatch's state connection (not BullMQ's: see the workers). */
@@ -82,6 +95,8 @@ export function createAlertRouter(deps: AlertRouterDeps): AlertRouter {
   const routeDeps: RouteAlertDeps = {
     match: (a) => index().matchSubscriptions(a),
     isQueued: async (id) => (await tick.run<number>((p) => p.exists(queuedKey(id)))) === 1,
+    claim: async (id, alertId) =>
+      (await runScript(state, CLAIM, [queuedKey(id)], [alertId, QUEUED_MARK_SECONDS])) === 1,
     enqueue,
     markQueued: async (id) => {
       await tick.run((p) => p.set(queuedKey(id), '1', 'EX', QUEUED_MARK_SECONDS));

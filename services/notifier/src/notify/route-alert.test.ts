@@ -37,6 +37,8 @@ function alert(id: string, storyId = 'story-1'): Alert {
 /** An in-memory stand-in for Redis and the queue, to check routing's decisions. */
 function world(subs: Subscription[], match: (alert: Alert) => readonly Subscription[] = () => subs) {
   const queued = new Set<string>();
+  /** Claims: delivery id → the alert holding it (the "queued" mark). */
+  const claims = new Map<string, string>();
   const jobs: NotifierDeliveryJob[] = [];
   const delivered = new Map<string, number>();
   const digest: Array<[string, string]> = [];
@@ -47,6 +49,15 @@ function world(subs: Subscription[], match: (alert: Alert) => readonly Subscript
   const deps: RouteAlertDeps = {
     match,
     isQueued: async (id) => queued.has(id),
+    // A mark set without a claim (`queued`, as marks from before claims) holds for no alert.
+    claim: async (id, alertId) => {
+      const holder = claims.get(id) ?? (queued.has(id) ? '1' : undefined);
+      if (holder === undefined) {
+        claims.set(id, alertId);
+        queued.add(id);
+      }
+      return holder === undefined || holder === alertId;
+    },
     enqueue: async (batch) => {
       enqueues.push(batch.map((j) => j.deliveryId));
       for (const job of batch) if (!jobs.some((j) => j.deliveryId === job.deliveryId)) jobs.push(job);
@@ -72,7 +83,12 @@ describe('routeAlert', () => {
   it('queues one delivery per channel, once per story', async () => {
     const w = world([sub()]);
     expect(await routeAlert(alert('a1'), w.deps)).toMatchObject({ matched: 1, queued: 2, alreadyQueued: 0 });
-    expect(await routeAlert(alert('a1'), w.deps)).toMatchObject({ queued: 0, alreadyQueued: 2, updates: 0 });
+    // Another source of the story: already claimed by a1.
+    expect(await routeAlert(alert('a2'), w.deps)).toMatchObject({ queued: 0, alreadyQueued: 2, updates: 0 });
+    // a1 again (its job retried after a crash between claim and enqueue): its claims are its own,
+    // so it queues again, under the same delivery ids (the queue and the notifier drop the copy).
+    expect(await routeAlert(alert('a1'), w.deps)).toMatchObject({ queued: 2, alreadyQueued: 0 });
+    expect(w.enqueues.flat()).toHaveLength(4);
     expect(w.jobs.map((j) => [j.kind, j.deliveryId])).toEqual([
       ['alert', deliveryIdFor('story-1', 's1', channelKey(webhook))],
       ['alert', deliveryIdFor('story-1', 's1', channelKey(email))],
@@ -151,10 +167,16 @@ describe('routeAlerts (a batch of items)', () => {
     expect(new Set(together.jobs.map((j) => j.deliveryId))).toEqual(new Set(apart.jobs.map((j) => j.deliveryId)));
     expect(together.queued).toEqual(apart.queued);
     expect(together.digest).toEqual(apart.digest);
-    // Every queued delivery is marked, so a retried batch queues nothing again.
+    // Every queued delivery is claimed. A retried batch finds its claims its own and queues the same
+    // delivery ids again (the queue and the notifier drop the copies); digests stay marked.
     for (const j of together.jobs) expect(together.queued.has(j.deliveryId)).toBe(true);
-    expect(await routeAlerts(batch, together.deps)).toMatchObject({ queued: 0, digested: 0, alreadyQueued: 16 });
-    expect(together.enqueues).toHaveLength(1);
+    expect(await routeAlerts(batch, together.deps)).toMatchObject({ queued: 7, digested: 0 });
+    expect(together.enqueues).toHaveLength(2);
+    expect(together.enqueues[1]).toEqual(together.enqueues[0]);
+    // Other sources of the same stories: every delivery is someone else's claim.
+    const others = batch.map((a) => ({ ...a, id: `${a.id}-again` }));
+    expect(await routeAlerts(others, together.deps)).toMatchObject({ queued: 0, digested: 0 });
+    expect(together.enqueues).toHaveLength(2);
   });
 
   it('makes one delivery per channel for two alerts of one story in the batch', async () => {

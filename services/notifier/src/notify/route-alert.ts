@@ -6,11 +6,18 @@ import { channelKey, deliveryIdFor, digestMarkFor } from './keys.js';
 export interface RouteAlertDeps {
   /** Subscriptions that want this alert (through the routing index). */
   match: (alert: Alert) => readonly Subscription[];
-  /** True when this delivery id was queued before (an earlier source of the same story). */
+  /** True when this id was queued before (a digest mark: the story is in the window already). */
   isQueued: (deliveryId: string) => Promise<boolean>;
+  /**
+   * Claims a delivery for this alert, atomically: true when it was free, or already this alert's
+   * (a retry of the job that claimed it); false when another alert of the story claimed it (an
+   * earlier source, or one routed at the same moment by another job). The claim is the "queued"
+   * mark, so it outlives the queue's finished jobs.
+   */
+  claim: (deliveryId: string, alertId: string) => Promise<boolean>;
   /** Queues delivery jobs (several at once: one write); idempotent per delivery id. */
   enqueue: (jobs: NotifierDeliveryJob[]) => Promise<void>;
-  /** Remembers that a delivery id was queued, for longer than the queue keeps finished jobs. */
+  /** Remembers that a digest mark was queued, for longer than the queue keeps finished jobs. */
   markQueued: (deliveryId: string) => Promise<void>;
   /** Puts the story into a digest subscription's current window (idempotent per story). */
   addToDigest?: (subscriptionId: string, storyId: string) => Promise<void>;
@@ -38,8 +45,10 @@ export interface RouteOutcome {
 
 /**
  * Turns one alert into delivery jobs: one per matching subscription and channel, once per
- * story. Check, enqueue, then mark: a crash between enqueue and mark is repaired by the retry,
- * whose enqueue BullMQ deduplicates by job id; the reverse order could lose a delivery.
+ * story. Claim, then enqueue: the claim (the "queued" mark, holding the claiming alert's id) is
+ * atomic, so of two sources routed at once only one queues the delivery; a crash between claim
+ * and enqueue is repaired by the retry, which finds the claim its own and enqueues again
+ * (deduplicated by job id, and by the notifier's delivery-state check).
  *
  * A later source of a story already queued is not delivered again. While that delivery has not
  * gone out it will carry the new source anyway (it loads the story when it sends); once it has,
@@ -82,7 +91,12 @@ export async function routeAlerts(alerts: readonly Alert[], deps: RouteAlertDeps
     }
   }
   if (candidates.length === 0) return outcome;
-  const queued = await Promise.all(candidates.map((c) => deps.isQueued(c.id)));
+  // Claim, then enqueue: two jobs routing two sources of one story at the same moment cannot both
+  // queue its delivery (they used to be saved by BullMQ's job id, which a batch of deliveries no
+  // longer is), and a crash between the two is repaired by the retry, whose claim is still its own.
+  const queued = await Promise.all(
+    candidates.map(async (c) => (c.channel ? !(await deps.claim(c.id, c.alert.id)) : deps.isQueued(c.id))),
+  );
   const taken = new Set<string>();
   const fresh: NotifierDeliveryJob[] = [];
   const sizes = new Map<string, Promise<number>>();
@@ -125,10 +139,7 @@ export async function routeAlerts(alerts: readonly Alert[], deps: RouteAlertDeps
     fresh.push(alertJobFor(c.alert, c.subscription.id, c.key!));
   }
   if (fresh.length > 0) {
-    // Check, enqueue, then mark: a crash between enqueue and mark is repaired by the retry, whose
-    // enqueue BullMQ deduplicates by job id; the reverse order could lose a delivery.
     await deps.enqueue(fresh);
-    await Promise.all(fresh.map((job) => deps.markQueued(job.deliveryId)));
     outcome.queued += fresh.length;
   }
   return outcome;
