@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--json] [--no-scale] [--keep-logs]`: measures regwatch against BullMQ's own limit on
+ * `pnpm bench [--json] [--no-scale] [--keep-logs] [--no-warmup]`: measures regwatch against BullMQ's own limit on
  * this machine, against the local Redis (REDIS_URL, default 127.0.0.1:6379) under its own key
  * prefixes, deleted afterwards. Prints figures and marks missed targets; exits 0 unless the run
  * itself broke. `pnpm bench --profile` instead runs the pipeline once at saturation with CPU
@@ -29,6 +29,8 @@ const args = new Set(process.argv.slice(2));
 const isJson = args.has('--json');
 const withScale = !args.has('--no-scale');
 const isProfile = args.has('--profile');
+/** For comparing with runs of trees from before the warm-up existed. */
+const noWarmup = args.has('--no-warmup');
 let keepLogs = args.has('--keep-logs');
 const redisUrl = process.env.REDIS_URL || DEFAULT_REDIS_URL;
 
@@ -132,7 +134,7 @@ async function main(): Promise<void> {
         prefix: prefix('ref'),
         logDir: workDir,
         saturationJobs: SIZES.referenceJobs,
-        warmupJobs: SIZES.warmupJobs,
+        warmupJobs: noWarmup ? 0 : SIZES.warmupJobs,
         pacedRate: SIZES.pacedRate,
         pacedSeconds: 1,
         monitor: true,
@@ -151,7 +153,7 @@ async function main(): Promise<void> {
         feeds: SIZES.baseFeeds,
         subscriptions: SIZES.baseSubscriptions,
         saturationItems: SIZES.saturationItems,
-        warmupItems: SIZES.warmupItems,
+        warmupItems: noWarmup ? 0 : SIZES.warmupItems,
         profileDir,
         progress,
       });
@@ -175,7 +177,7 @@ async function main(): Promise<void> {
       prefix: prefix('ref'),
       logDir: workDir,
       saturationJobs: SIZES.referenceJobs,
-      warmupJobs: SIZES.warmupJobs,
+      warmupJobs: noWarmup ? 0 : SIZES.warmupJobs,
       pacedRate: SIZES.pacedRate,
       pacedSeconds: SIZES.pacedSeconds,
     });
@@ -197,7 +199,7 @@ async function main(): Promise<void> {
         feeds: SIZES.baseFeeds * scale,
         subscriptions: SIZES.baseSubscriptions * scale,
         saturationItems: SIZES.saturationItems,
-        warmupItems: SIZES.warmupItems,
+        warmupItems: noWarmup ? 0 : SIZES.warmupItems,
         ...(first ? { paced: { rate: SIZES.pacedRate, seconds: SIZES.pacedSeconds } } : {}),
         progress,
       });
