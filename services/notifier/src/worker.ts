@@ -37,7 +37,7 @@ import { DigestBucket } from './digest/digest-bucket.js';
 import { type DigestSyncResult, scheduledSlotOf, syncDigestSchedules } from './digest/schedule.js';
 import { deliveryJobOptions, enableChannel, replayDeadLetter } from './notify/admin.js';
 import { createAlertRouter } from './notify/alert-router.js';
-import { DeliveryBatchJobSchema, rescueEntries } from './notify/batch.js';
+import { DeliveryBatchJobSchema, ownJobEntry, rescueEntries } from './notify/batch.js';
 import { ChannelHealthStore } from './notify/channel-health.js';
 import { contactsOf, type DeliverDeps, deliver, type Explanation, resolveChannel } from './notify/deliver.js';
 import { deliverBatch } from './notify/deliver-batch.js';
@@ -374,12 +374,8 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
       send: (d, attempt) => deliver(d, attempt, deliverDeps),
       latencyOf: (err) => getAttemptInfo(err)?.latencyMs ?? null,
       handoff: async (d, { delayMs, firstAttempt }) => {
-        const data: NotifierDeliveryJob = firstAttempt > 1 ? { ...d, firstAttempt } : d;
-        const attempts = Math.max(1, retry.attempts - firstAttempt + 1);
-        await deliveriesQueue.add(JOB_NAMES.deliver, data, {
-          ...deliveryJobOptions(d.deliveryId, attempts),
-          delay: Math.max(0, Math.round(delayMs)),
-        });
+        const entry = ownJobEntry(d, firstAttempt, retry.attempts);
+        await deliveriesQueue.add(entry.name, entry.data, { ...entry.opts, delay: Math.max(0, Math.round(delayMs)) });
       },
       deadLetter: (d, err, attempt) => deadLetter(d, err, attempt),
       retryDelayMs: (err) => backoff(1, 'custom', err as Error),

@@ -92,14 +92,23 @@ export function rescueEntries(
   return batch.flatMap((d, i) => {
     const state = states[i];
     if (state === 'delivered' || state === 'dead') return [];
-    const firstAttempt = state === 'retrying' ? 2 : 1;
-    const data: NotifierDeliveryJob = firstAttempt > 1 ? { ...d, firstAttempt } : d;
-    return [
-      {
-        name: JOB_NAMES.deliver,
-        data,
-        opts: deliveryJobOptions(d.deliveryId, Math.max(1, attempts - firstAttempt + 1)),
-      },
-    ];
+    return [ownJobEntry(d, state === 'retrying' ? 2 : 1, attempts)];
   });
+}
+
+/**
+ * A delivery leaving its batch as a `deliver` job of its own (job id: the delivery id), whose
+ * first attempt is attempt `firstAttempt` of the schedule: it gets the schedule's remaining attempts.
+ */
+export function ownJobEntry(
+  delivery: NotifierDeliveryJob,
+  firstAttempt: number,
+  attempts: number = DELIVERY_ATTEMPTS,
+): DeliveryEntry & { data: NotifierDeliveryJob } {
+  const data: NotifierDeliveryJob = firstAttempt > 1 ? { ...delivery, firstAttempt } : delivery;
+  return {
+    name: JOB_NAMES.deliver,
+    data,
+    opts: deliveryJobOptions(delivery.deliveryId, Math.max(1, attempts - firstAttempt + 1)),
+  };
 }
