@@ -142,7 +142,8 @@ export async function collectMetrics(
     incidentsOpen.set({ kind }, feeds.filter((f) => f.incidents.some((i) => i.kind === kind)).length);
   }
 
-  // Classification: flagged items are the alert history; classified ones the items queue's completed jobs.
+  // Classification: flagged items are the alert history; classified ones are the items the poller
+  // queued (regwatch_feed_items_seen_total): an `items` job carries a poll's new items, not one.
   const alerts = await readRecentAlerts(ctx.alerts, now - RECENT_WINDOW_SECONDS * 1000);
   const flagged = gauge('regwatch_alerts_recent', 'Alerts (flagged items) created in the last 24 h, per topic', [
     'topic',
