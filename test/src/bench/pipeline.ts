@@ -201,6 +201,18 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     let pacedSample: SinkDelivery[] = [];
     if (opts.paced && complete) {
       const { rate, seconds: pacedSeconds } = opts.paced;
+      // Saturation leaves polls behind (the feeder keeps 32 waiting, and polls deferred for a busy
+      // host come back up to 2 s later): let them run out first, so the paced load is measured on
+      // an idle pipeline, as the reference's is on an empty chain.
+      // (The delayed set also holds each feed's next scheduled poll, a day away: only deferrals count.)
+      await race(
+        waitFor(async () => {
+          const c = await queues.polls.getJobCounts('waiting', 'active', 'prioritized');
+          if ((c.waiting ?? 0) + (c.active ?? 0) + (c.prioritized ?? 0) > 0) return false;
+          const delayed = await queues.polls.getDelayed(0, -1);
+          return !delayed.some((j) => j?.id?.startsWith('defer-'));
+        }, 30_000),
+      );
       opts.progress(`pipeline ${opts.scale}×: latency at ${rate} items/s for ${pacedSeconds} s`);
       sink.reset();
       const count = Math.round(rate * pacedSeconds);
