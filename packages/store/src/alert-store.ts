@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { type Alert, AlertSchema } from '@regwatch/contracts';
-import { isNoScript, stateKey, tickPipelineOf } from '@regwatch/queue';
+import { runScript, stateKey, tickPipelineOf } from '@regwatch/queue';
 import type { Redis } from 'ioredis';
 
 export interface AlertStoreOptions {
@@ -21,8 +20,6 @@ redis.call('EXPIRE', KEYS[3], ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[5])
 if isNew then return 1 end
 return 0`;
-
-const SAVE_SHA = createHash('sha1').update(SAVE).digest('hex');
 
 /**
  * Alert history: one JSON value per alert, a time index for listing, and a per-story set so
@@ -47,16 +44,9 @@ export class AlertStore {
     const created = Date.parse(alert.createdAt);
     const keys = [this.key('alert', alert.id), this.key('alerts'), this.key('story', alert.storyId)];
     const args = [JSON.stringify(alert), String(ttl), String(created), alert.id, String(created - ttl * 1000)];
-    let result: unknown;
-    try {
-      // The saves of one event-loop turn (a batch of items, concurrent jobs) go in one pipeline.
-      result = await tickPipelineOf(this.redis).run((p) => p.evalsha(SAVE_SHA, keys.length, ...keys, ...args));
-    } catch (err) {
-      // NOSCRIPT: a restarted or flushed Redis; EVAL loads it again.
-      if (!isNoScript(err)) throw err;
-      result = await this.redis.eval(SAVE, keys.length, ...keys, ...args);
-    }
-    return result === 1;
+    // By SHA in the connection's tick pipeline: the saves of one event-loop turn (a batch of items,
+    // concurrent jobs) go in one write; a restarted Redis gets the script again by EVAL.
+    return (await runScript(this.redis, SAVE, keys, args)) === 1;
   }
 
   async get(id: string): Promise<Alert | undefined> {

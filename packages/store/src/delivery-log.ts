@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { type DeliveryAttempt, DeliveryAttemptSchema } from '@regwatch/contracts';
-import { isNoScript, stateKey, tickPipelineOf } from '@regwatch/queue';
+import { runScript, stateKey, tickPipelineOf } from '@regwatch/queue';
 import type { Redis } from 'ioredis';
 
 /** Where a delivery stands, from its last recorded attempt (or its dead letter). */
@@ -57,23 +56,6 @@ for i = 3, #KEYS do
 end
 return 1`;
 
-const RECORD_SHA = createHash('sha1').update(RECORD).digest('hex');
-
-/**
- * Runs the script by its SHA, loading it on NOSCRIPT (a restarted or flushed Redis). Plain
- * EVALSHA/EVAL calls rather than ioredis `defineCommand`, which does not mix well with
- * auto-pipelined connections (custom commands added after a pipeline is built).
- */
-async function runRecord(redis: Redis, keys: string[], args: string[]): Promise<unknown> {
-  try {
-    // Joins the connection's tick pipeline: the attempts recorded in one event-loop turn go in one write.
-    return await tickPipelineOf(redis).run((p) => p.evalsha(RECORD_SHA, keys.length, ...keys, ...args));
-  } catch (err) {
-    if (!isNoScript(err)) throw err;
-    return redis.eval(RECORD, keys.length, ...keys, ...args);
-  }
-}
-
 /**
  * Every delivery attempt, per delivery, capped and expiring, readable by the api: attempts by
  * delivery id, deliveries by alert and by story, and each delivery's current status. One script
@@ -124,8 +106,10 @@ export class DeliveryLog {
     if (attempt.alertId !== '') indexes.push(this.alertIndex(attempt.alertId));
     for (const storyId of meta.storyIds ?? []) if (storyId !== '') indexes.push(this.storyIndex(storyId));
     const at = Date.parse(attempt.at);
-    await runRecord(
+    // By SHA in the connection's tick pipeline: the attempts recorded in one event-loop turn go in one write.
+    await runScript(
       this.redis,
+      RECORD,
       [this.key(attempt.deliveryId), this.statusKey(attempt.deliveryId), ...indexes],
       [
         JSON.stringify(attempt),
