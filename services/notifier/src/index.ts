@@ -34,7 +34,7 @@ export {
 export { batchJobId, type DeliveryBatchJob, DeliveryBatchJobSchema, deliveryEntries } from './notify/batch.js';
 export { type ChannelHealth, ChannelHealthStore } from './notify/channel-health.js';
 export { alertJobFor, contactsOf, type DeliverDeps, deliver } from './notify/deliver.js';
-export { JOB_NAMES, type NotifierDeliveryJob, NotifierDeliveryJobSchema } from './notify/jobs.js';
+export { firstAttemptOf, JOB_NAMES, type NotifierDeliveryJob, NotifierDeliveryJobSchema } from './notify/jobs.js';
 export { channelKey, deliveryIdFor, digestDeliveryIdFor, updateDeliveryIdFor } from './notify/keys.js';
 export { type RouteAlertDeps, routeAlert, routeAlerts } from './notify/route-alert.js';
 export { type OpsChannels, opsChannelsFromEnv } from './ops/ops-channel.js';

@@ -21,6 +21,7 @@ import {
 import { AlertStore, DeadLetterStore, DeliveryLog } from '@regwatch/store';
 import { DelayedError, type Job, type MinimalJob, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { z } from 'zod';
 import { getAttemptInfo } from './delivery/attempt-info.js';
 import { createMailer, sendEmail } from './delivery/email.js';
 import {
@@ -41,18 +42,18 @@ import { DeliveryBatchJobSchema, ownJobEntry, rescueEntries } from './notify/bat
 import { ChannelHealthStore } from './notify/channel-health.js';
 import { contactsOf, type DeliverDeps, deliver, type Explanation, resolveChannel } from './notify/deliver.js';
 import { deliverBatch } from './notify/deliver-batch.js';
-import { DigestJobSchema, JOB_NAMES, type NotifierDeliveryJob, NotifierDeliveryJobSchema } from './notify/jobs.js';
+import {
+  DigestJobSchema,
+  firstAttemptOf,
+  JOB_NAMES,
+  type NotifierDeliveryJob,
+  NotifierDeliveryJobSchema,
+} from './notify/jobs.js';
 import { noticeDeliveryIdFor } from './notify/keys.js';
 import { buildRoutingIndex, type RoutingIndex } from './routing/routing-index.js';
 
 /** How long a batched delivery waits in its job for a slot at a busy endpoint before it leaves as a delayed job of its own. */
 const BATCH_SLOT_WAIT_MS = 2_000;
-
-/** The attempt number a delivery job starts at (2 for one that left a batch after its first attempt). */
-function firstAttemptOf(job: MinimalJob | undefined): number {
-  const first = (job?.data as { firstAttempt?: unknown } | undefined)?.firstAttempt;
-  return typeof first === 'number' && Number.isInteger(first) && first >= 1 ? first : 1;
-}
 
 export interface NotifierDeps {
   connection: Redis;
@@ -173,7 +174,10 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
   // `alerts` jobs come from classifiers older than routing in the classifier (it now routes in the
   // job that made the alert): this worker drains them during an upgrade, with the same router.
   // Other notifier replicas may still be of a release before deliver-batch during an upgrade.
-  const deliveryBatches = createShapeGate(state, prefix, 'notifier', JOB_SHAPES.deliveryBatches);
+  const deliveryBatches = createShapeGate(state, prefix, 'notifier', JOB_SHAPES.deliveryBatches, {
+    onChange: (open) =>
+      log.info({ deliveryBatches: open }, `deliver-batch jobs: batching turned ${open ? 'on' : 'off'}`),
+  });
   const router = createAlertRouter({
     state,
     prefix,
@@ -357,15 +361,18 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
     }
   };
 
+  /** A job's payload by its schema; a bad one fails the job for good, naming the field, and is logged. */
+  const payloadOf = <S extends z.ZodType>(schema: S, job: Job): z.infer<S> => {
+    const parsed = schema.safeParse(job.data);
+    if (parsed.success) return parsed.data;
+    const why = formatIssues(parsed.error, 'data').join('; ');
+    log.error({ queue: QUEUES.deliveries, jobId: job.id, why }, 'invalid job payload');
+    throw new UnrecoverableError(`invalid ${QUEUES.deliveries} payload: ${why}`);
+  };
+
   /** A `deliver-batch` job: first attempts of several deliveries to one channel (see deliver-batch.ts). */
   const processBatch = async (job: Job): Promise<unknown> => {
-    const parsed = DeliveryBatchJobSchema.safeParse(job.data);
-    if (!parsed.success) {
-      const why = formatIssues(parsed.error, 'data').join('; ');
-      log.error({ queue: QUEUES.deliveries, jobId: job.id, why }, 'invalid job payload');
-      throw new UnrecoverableError(`invalid ${QUEUES.deliveries} payload: ${why}`);
-    }
-    const outcome = await deliverBatch(parsed.data.deliveries, {
+    const outcome = await deliverBatch(payloadOf(DeliveryBatchJobSchema, job).deliveries, {
       states: (ids) => deliveryLog.states(ids),
       isRetry: job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0,
       hasOwnJob: async (id) => (await deliveriesQueue.getJob(id)) !== undefined,
@@ -404,13 +411,7 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
       return outcome;
     }
     if (job.name === JOB_NAMES.deliverBatch) return processBatch(job);
-    const parsed = NotifierDeliveryJobSchema.safeParse(job.data);
-    if (!parsed.success) {
-      const why = formatIssues(parsed.error, 'data').join('; ');
-      log.error({ queue: QUEUES.deliveries, jobId: job.id, why }, 'invalid job payload');
-      throw new UnrecoverableError(`invalid ${QUEUES.deliveries} payload: ${why}`);
-    }
-    const data = parsed.data;
+    const data = payloadOf(NotifierDeliveryJobSchema, job);
     // A delivery that left a batch after its first attempt starts at attempt 2.
     const attempt = job.attemptsMade + (data.firstAttempt ?? 1);
     const endpoint = endpointFor(data);

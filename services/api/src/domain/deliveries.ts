@@ -1,4 +1,4 @@
-import { replayDeadLetter } from '@regwatch/notifier';
+import { firstAttemptOf, replayDeadLetter } from '@regwatch/notifier';
 import type { DeadLetter, DeadLetterStore } from '@regwatch/store';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -56,9 +56,7 @@ function fromLetter(letter: DeadLetter): ProblemDelivery {
  * `firstAttempt: 2`, delayed with `attemptsMade` 0 — it has failed once all the same.
  */
 function attemptsOf(job: Job): number {
-  const first = (job.data as { firstAttempt?: unknown } | undefined)?.firstAttempt;
-  const offset = typeof first === 'number' && Number.isInteger(first) && first >= 1 ? first - 1 : 0;
-  return job.attemptsMade + offset;
+  return job.attemptsMade + firstAttemptOf(job) - 1;
 }
 
 /**

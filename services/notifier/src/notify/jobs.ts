@@ -50,3 +50,13 @@ export type DigestJob = z.infer<typeof DigestJobSchema>;
 
 /** BullMQ job names on the deliveries queue. */
 export const JOB_NAMES = { deliver: 'deliver', deliverBatch: 'deliver-batch', digest: 'digest' } as const;
+
+/**
+ * The attempt number a delivery job starts at, read from any BullMQ job's data without parsing it
+ * (backoff strategies and the api see raw jobs): 2 for one that left a `deliver-batch` after its
+ * first attempt, else 1.
+ */
+export function firstAttemptOf(job: { data?: unknown } | undefined): number {
+  const first = (job?.data as { firstAttempt?: unknown } | undefined)?.firstAttempt;
+  return typeof first === 'number' && Number.isInteger(first) && first >= 1 ? first : 1;
+}
