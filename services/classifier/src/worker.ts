@@ -41,7 +41,10 @@ export function startClassifier(deps: ClassifierDeps): { close(): Promise<void> 
   const store = new AlertStore(state, { prefix: deps.prefix });
   const stories = new StoryIndex(state, { prefix: deps.prefix });
   // deliver-batch jobs only once every live notifier reads them (see createShapeGate).
-  const deliveryBatches = createShapeGate(state, deps.prefix, 'notifier', JOB_SHAPES.deliveryBatches);
+  const deliveryBatches = createShapeGate(state, deps.prefix, 'notifier', JOB_SHAPES.deliveryBatches, {
+    onChange: (open) =>
+      deps.log.info({ deliveryBatches: open }, `deliver-batch jobs: batching turned ${open ? 'on' : 'off'}`),
+  });
   const router = createAlertRouter({
     batchDeliveries: deliveryBatches,
     state,

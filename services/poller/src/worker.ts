@@ -149,7 +149,7 @@ export async function startPoller(deps: PollerDeps): Promise<PollerHandle> {
   // Batches only once every live classifier reads them (a rolling update from a release before
   // batching has old classifiers for a while): until then, one v1 job per item, as before.
   const itemBatches = createShapeGate(redis, deps.prefix, 'classifier', JOB_SHAPES.itemBatches, {
-    onChange: (open) => deps.log.info({ itemBatches: open }, 'items jobs: batching turned ' + (open ? 'on' : 'off')),
+    onChange: (open) => deps.log.info({ itemBatches: open }, `items jobs: batching turned ${open ? 'on' : 'off'}`),
   });
   const enqueue = async (items: FeedItem[]) => {
     await itemBatches.ready;
