@@ -164,3 +164,24 @@ describe('parseAllowNets()', () => {
     expect(() => parseAllowNets('127.0.0.0/8, localhost')).toThrow(/"localhost" is not a CIDR/);
   });
 });
+
+describe('remembered verdicts', () => {
+  it('give the same answers as a fresh policy, asked again and past the cap', () => {
+    const policy = createAddressPolicy(['127.0.0.2/32', '10.1.0.0/16']);
+    const addresses = Array.from({ length: 3000 }, (_, i) =>
+      i % 3 === 0
+        ? `127.0.${(i >> 8) & 255}.${i & 255}`
+        : i % 3 === 1
+          ? `10.${i % 4}.0.${i & 255}`
+          : `93.184.${i % 7}.${i & 255}`,
+    );
+    const fresh = addresses.map((a) => createAddressPolicy(['127.0.0.2/32', '10.1.0.0/16']).isAllowed(a));
+    for (let round = 0; round < 2; round++) {
+      expect(addresses.map((a) => policy.isAllowed(a))).toEqual(fresh);
+    }
+    expect(policy.isAllowed('127.0.0.2')).toBe(true);
+    expect(policy.isAllowed('127.0.0.3')).toBe(false);
+    expect(policy.isAllowed('10.1.2.3')).toBe(true);
+    expect(policy.isAllowed('10.2.2.3')).toBe(false);
+  });
+});

@@ -194,6 +194,9 @@ export function parseAllowNets(value: string | undefined): string[] {
   });
 }
 
+/** Addresses a policy remembers its verdict for. */
+const MAX_REMEMBERED_VERDICTS = 1024;
+
 /**
  * The SSRF guard's rule: public addresses are allowed; loopback, private, link-local, CGNAT,
  * multicast, reserved, documentation and benchmarking ranges are refused, unless an entry of
@@ -223,8 +226,20 @@ export function createAddressPolicy(allowNets: readonly string[] = []): AddressP
     return hit ? { blocked: false, reason: verdict.reason, allowedBy: hit.entry } : verdict;
   }
 
+  // A verdict depends only on the address and the fixed allow-list; busy services ask about the same
+  // few addresses (webhook endpoints, feed hosts) on every request, and parsing one costs more
+  // than the lookup. Bounded: cleared when full.
+  const verdicts = new Map<string, boolean>();
   return {
-    isAllowed: (ip) => !judge(ip).blocked,
+    isAllowed: (ip) => {
+      let ok = verdicts.get(ip);
+      if (ok === undefined) {
+        ok = !judge(ip).blocked;
+        if (verdicts.size >= MAX_REMEMBERED_VERDICTS) verdicts.clear();
+        verdicts.set(ip, ok);
+      }
+      return ok;
+    },
     describe: (ip) => {
       const v = judge(ip);
       return v.allowedBy ? `${ip} is ${v.reason}, allowed by ${v.allowedBy}` : `${ip} is ${v.reason}`;
