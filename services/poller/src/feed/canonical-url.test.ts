@@ -17,6 +17,17 @@ describe('canonicalUrl()', () => {
     ['https://example.com/a?', 'https://example.com/a'],
     ['  https://example.com/a  ', 'https://example.com/a'],
     ['https://bücher.example/a', 'https://xn--bcher-kva.example/a'],
+    // Parts a setter clears only when present: empty fragments and queries, `?` inside a fragment,
+    // one credential of two, and queries kept as the parser serialized them.
+    ['https://example.com/a#', 'https://example.com/a'],
+    ['https://example.com/a?#x', 'https://example.com/a'],
+    ['https://example.com/a#x?y', 'https://example.com/a'],
+    ['https://example.com/a?q=1#x?utm_source=y', 'https://example.com/a?q=1'],
+    ['https://user@example.com/a', 'https://example.com/a'],
+    ['https://:pw@example.com/a?', 'https://example.com/a'],
+    ['https://example.com/a?&&b=1&', 'https://example.com/a?b=1'],
+    ["https://example.com/a?q='b' c&d=é", 'https://example.com/a?q=%27b%27%20c&d=%C3%A9'],
+    ['https://example.com/a?q=%zz&u=%E4', 'https://example.com/a?q=%zz&u=%E4'],
   ])('%s → %s', (input, expected) => {
     expect(canonicalUrl(input)).toBe(expected);
   });

@@ -66,17 +66,25 @@ export function canonicalUrl(url: string, base?: string): string | undefined {
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return undefined;
   if (parsed.hostname === '') return undefined;
   if (parsed.hostname.endsWith('.')) parsed.hostname = parsed.hostname.slice(0, -1);
-  parsed.hash = '';
-  parsed.username = '';
-  parsed.password = '';
-  // Rebuilt by hand rather than with URLSearchParams.toString(), which would re-encode every
-  // untouched parameter (e.g. `%20` → `+`) and so change URLs that had nothing to strip. Done even
-  // for an empty search: a lone `?` reads as '' but still shows in href.
-  const kept = parsed.search
-    .slice(1)
-    .split('&')
-    .filter((pair) => pair !== '' && !isTrackingParam(decodeParamName(pair.split('=')[0] ?? '')));
-  parsed.search = kept.length > 0 ? `?${kept.join('&')}` : '';
+  // Every URL setter re-parses the whole URL, and this runs for each entry of every poll: a part
+  // is cleared only when there is one. A raw `#` or `?` in an http(s) href can only start the
+  // fragment or the query (path, credentials and host have them percent-encoded or refused), and
+  // the fragment goes first, so `?` then means a query, even a lone one that `search` reads as ''.
+  if (parsed.href.includes('#')) parsed.hash = '';
+  if (parsed.username !== '') parsed.username = '';
+  if (parsed.password !== '') parsed.password = '';
+  const search = parsed.search;
+  if (search !== '' || parsed.href.includes('?')) {
+    // Rebuilt by hand rather than with URLSearchParams.toString(), which would re-encode every
+    // untouched parameter (e.g. `%20` → `+`) and so change URLs that had nothing to strip.
+    const kept = search
+      .slice(1)
+      .split('&')
+      .filter((pair) => pair !== '' && !isTrackingParam(decodeParamName(pair.split('=')[0] ?? '')));
+    const next = kept.length > 0 ? `?${kept.join('&')}` : '';
+    // An unchanged query is left alone: it is serialized already, and setting it again is a no-op.
+    if (next !== search || next === '') parsed.search = next;
+  }
   const href = parsed.href;
   return href.length > MAX_URL_LENGTH ? undefined : href;
 }
