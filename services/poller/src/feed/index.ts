@@ -14,7 +14,7 @@ export {
 } from './fetch-feed.js';
 export { MAX_HTML_ITEMS, parseDateWithFormat, parseHtmlList } from './html-source.js';
 export { htmlToText } from './html-to-text.js';
-export { itemId } from './item-id.js';
+export { itemId, sha256Hex } from './item-id.js';
 export { diffLines, formatDiff, pageBaselineKey, parsePageSource, readPageRegion } from './page-watch.js';
 export { type ParsedFeed, type ParseFeedOptions, parseFeed } from './parse-feed.js';
 export { type ParseSourceOptions, parseSource, parseSourceDocument } from './parse-source.js';

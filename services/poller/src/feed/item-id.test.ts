@@ -1,11 +1,28 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { itemId } from './item-id.js';
+import { itemId, sha256Hex } from './item-id.js';
+
+describe('sha256Hex()', () => {
+  it('is the hex SHA-256 of the UTF-8 text, as a Hash object gives it', () => {
+    for (const text of ['', 'abc', 'f\u0000guid\u0000bench-1', 'été 中文 \u{1f600}', 'x'.repeat(5000)]) {
+      expect(sha256Hex(text)).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
+    }
+  });
+});
 
 describe('itemId()', () => {
   it('is short, prefixed and safe as a BullMQ job id', () => {
     const id = itemId({ guid: 'abc', feedId: 'f' });
     expect(id).toMatch(/^i[0-9a-f]{24}$/);
     expect(id).not.toContain(':');
+  });
+
+  it('keeps the ids of items already remembered: the first 24 hex of SHA-256(feed, kind, key)', () => {
+    const digest = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 24);
+    expect(itemId({ guid: 'abc', feedId: 'f' })).toBe(`i${digest('f\u0000guid\u0000abc')}`);
+    expect(itemId({ link: 'https://a.example/1', fragment: 'n2', feedId: 'f' })).toBe(
+      `i${digest('f\u0000link\u0000https://a.example/1#n2')}`,
+    );
   });
 
   it('is stable for the same input', () => {

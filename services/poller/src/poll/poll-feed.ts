@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { FeedItem, FeedSource } from '@regwatch/contracts';
 import { feedSourceUrl, RateLimitedError } from '@regwatch/contracts';
 import type { FeedState } from '@regwatch/store';
-import type { FeedHttpState, FetchFeedResult, ParsedFeed } from '../feed/index.js';
+import { type FeedHttpState, type FetchFeedResult, type ParsedFeed, sha256Hex } from '../feed/index.js';
 import { nextSlotAt, scheduleOffsetMs } from './slots.js';
 
 /** Everything `pollFeed` needs, passed in so it can be tested without Redis or a network. */
@@ -72,7 +71,7 @@ export function seenMembers(item: FeedItem, fragment?: string): string[] {
   const members = [item.id];
   if (item.url) {
     const key = fragment ? `${item.url}#${fragment}` : item.url;
-    members.push(`u${createHash('sha256').update(key).digest('hex').slice(0, 24)}`);
+    members.push(`u${sha256Hex(key).slice(0, 24)}`);
   }
   return members;
 }
