@@ -7,7 +7,7 @@ import { createAddressPolicy } from '@regwatch/outbound';
 import { bullPrefix, createRedis } from '@regwatch/queue';
 import { FeedStateStore } from '@regwatch/store';
 import type { Redis } from 'ioredis';
-import { fetchFeed, parseFeed } from './feed/index.js';
+import { fetchFeed, parseFeedEntries } from './feed/index.js';
 import { type PollOutcome, pollFeed, seenMembers } from './poll/poll-feed.js';
 import { SeenStore } from './poll/seen-store.js';
 
@@ -158,7 +158,7 @@ async function usedMemory(redis: Redis): Promise<number> {
 /**
  * The poller's benchmark: 1 000 local feeds served from one node:http server on 127.0.0.1,
  * polled with the real `pollFeed` (real fetchFeed through the SSRF-guarded client, real
- * parseFeed, real SeenStore and FeedStateStore on a throw-away Redis prefix, deleted after).
+ * parseFeedEntries, real SeenStore and FeedStateStore on a throw-away Redis prefix, deleted after).
  *
  * - 304 path: after a priming pass, every feed is polled `notModifiedPasses` times; each poll
  *   reads the feed state, sends a conditional GET, gets 304 and writes the state.
@@ -197,7 +197,7 @@ export async function benchPoller(options: BenchPollerOptions = {}): Promise<Ben
     }));
     const deps = {
       fetch: (url: string, http: Parameters<typeof fetchFeed>[1]) => fetchFeed(url, http, { policy }),
-      parse: parseFeed,
+      parse: parseFeedEntries,
       state,
       seen,
       enqueue: async (items: FeedItem[]) => {
@@ -246,17 +246,7 @@ export async function benchPoller(options: BenchPollerOptions = {}): Promise<Ben
       const members: string[] = [];
       for (let i = start; i < Math.min(start + batch, rememberedItems); i++) {
         members.push(
-          ...seenMembers({
-            id: `i${i.toString(16).padStart(24, '0')}`,
-            feedId: 'bench',
-            url: `https://news.example.com/story/${i}`,
-            title: '',
-            summary: '',
-            published: '',
-            publishedEstimated: false,
-            fetchedAt: '',
-            categories: [],
-          }),
+          ...seenMembers({ id: `i${i.toString(16).padStart(24, '0')}`, url: `https://news.example.com/story/${i}` }),
         );
       }
       await memSeen.add(members);

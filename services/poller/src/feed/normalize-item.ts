@@ -77,15 +77,81 @@ export function normalizeItemWithFragment(
   raw: RawItem,
   ctx: NormalizeContext,
 ): { item: FeedItem; fragment?: string } | undefined {
+  return buildItem(raw, ctx, linkOf(raw, ctx.baseUrl));
+}
+
+/** One entry of a feed document: what the poller's dedupe needs at once, the FeedItem on demand. */
+export interface FeedEntry {
+  /** The FeedItem's `id`. */
+  readonly id: string;
+  /** The FeedItem's canonical `url`, when it has one. */
+  readonly url?: string;
+  /** The fragment of the entry's link (see `linkFragment`), which `url` no longer carries. */
+  readonly fragment?: string;
+  /** The normalized, schema-valid FeedItem; built on the first call, which may throw as `FeedItemSchema.parse` does. */
+  item(): FeedItem;
+}
+
+/**
+ * {@link normalizeItemWithFragment} in two steps: the entry's identity now, the rest of the
+ * normalization (text, dates, HTML links, schema check) only when `item()` is called. A poll
+ * throws most entries away as already seen, and their identity is a fraction of the work.
+ * Identity by title and date (an entry with neither guid nor usable link), and telling whether
+ * an entry normalizes to nothing at all, take the full normalization, which is then done here.
+ * @returns `undefined` where `normalizeItemWithFragment` does.
+ */
+export function toFeedEntry(raw: RawItem, ctx: NormalizeContext): FeedEntry | undefined {
+  const link = linkOf(raw, ctx.baseUrl);
+  if (link.guid === undefined && link.url === undefined) {
+    const normalized = buildItem(raw, ctx, link);
+    if (normalized === undefined) return undefined;
+    const { item } = normalized;
+    return { id: item.id, item: () => item };
+  }
+  // A guid or a link decides the id alone (see itemId): title and date are not needed for it.
+  const id = itemId({ guid: link.guid, link: link.url, fragment: link.fragment, feedId: ctx.feedId });
+  let built: FeedItem | undefined;
+  return {
+    id,
+    ...(link.url !== undefined ? { url: link.url } : {}),
+    ...(link.fragment !== undefined ? { fragment: link.fragment } : {}),
+    item: () => {
+      // buildItem gives undefined only for items with neither guid nor url, handled above.
+      built ??= buildItem(raw, ctx, link, id)!.item;
+      return built;
+    },
+  };
+}
+
+/** An item's guid and link as normalization reads them: the part of an item that identifies it. */
+interface ItemLink {
+  guid?: string;
+  /** The link as written (or the permalink guid standing in for it). */
+  link?: string;
+  /** `link` canonicalized; undefined when it is not an http(s) URL. */
+  url?: string;
+  fragment?: string;
+}
+
+function linkOf(raw: RawItem, baseUrl: string): ItemLink {
   const guid = raw.guid?.trim() || undefined;
   let link = raw.link?.trim() || undefined;
   // RSS 2.0: a guid is a permalink unless isPermaLink="false"; use it when there is no <link>.
   if (link === undefined && guid !== undefined && raw.guidIsPermaLink !== false && /^https?:\/\//i.test(guid)) {
     link = guid;
   }
-  const url = link === undefined ? undefined : canonicalUrl(link, ctx.baseUrl);
-  const fragment = url === undefined || link === undefined ? undefined : linkFragment(link, ctx.baseUrl);
+  const url = link === undefined ? undefined : canonicalUrl(link, baseUrl);
+  const fragment = url === undefined || link === undefined ? undefined : linkFragment(link, baseUrl);
+  return { guid, link, url, fragment };
+}
 
+/** The rest of normalization, from the item's link; `id`, when given, is the one `itemId` gives for it. */
+function buildItem(
+  raw: RawItem,
+  ctx: NormalizeContext,
+  { guid, link, url, fragment }: ItemLink,
+  id?: string,
+): { item: FeedItem; fragment?: string } | undefined {
   const contentSource = raw.contentHtml ?? raw.summaryHtml;
   const summarySource = raw.summaryHtml ?? raw.contentHtml;
   const summary = cut(
@@ -120,7 +186,7 @@ export function normalizeItemWithFragment(
   const lang = normalizeLang(raw.lang) ?? normalizeLang(ctx.lang);
 
   const item = {
-    id: itemId({ guid, link: url ?? link, fragment, title, date: rawDate, feedId: ctx.feedId }),
+    id: id ?? itemId({ guid, link: url ?? link, fragment, title, date: rawDate, feedId: ctx.feedId }),
     feedId: ctx.feedId,
     ...(guid !== undefined && guid.length <= LIMITS.guid ? { guid } : {}),
     ...(url !== undefined ? { url } : {}),

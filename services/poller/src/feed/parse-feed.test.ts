@@ -2,8 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FeedItemSchema, PermanentError } from '@regwatch/contracts';
 import iconv from 'iconv-lite';
-import { describe, expect, it } from 'vitest';
-import { type ParsedFeed, parseFeed } from './parse-feed.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type ParsedFeed, parseFeed, parseFeedEntries } from './parse-feed.js';
 
 const FIXTURES = join(import.meta.dirname, '__fixtures__');
 const FETCHED_AT = new Date('2025-08-06T00:00:00.000Z');
@@ -35,20 +35,91 @@ async function parseError(body: Buffer | string, contentType?: string): Promise<
 const rss = (items: string, channelExtra = '') =>
   `<rss version="2.0"><channel><title>T</title><link>https://site.example/</link>${channelExtra}${items}</channel></rss>`;
 
+const GOLDEN_CASES: Array<[file: string, baseUrl: string, contentType?: string]> = [
+  ['rss2-export-controls.xml', 'https://feeds.example.com/trade.rss'],
+  ['atom-sanctions.atom', 'https://watch.example.net/atom.xml'],
+  ['rdf-customs.rdf', 'http://customs.example.org/rss'],
+  ['jsonfeed-tariffs.json', 'https://tariffs.example.com/feed.json', 'application/feed+json'],
+  ['rss-in-json.json', 'http://scripting.example.com/rss.json'],
+];
+
 describe('golden files', () => {
-  const cases: Array<[file: string, baseUrl: string, contentType?: string]> = [
-    ['rss2-export-controls.xml', 'https://feeds.example.com/trade.rss'],
-    ['atom-sanctions.atom', 'https://watch.example.net/atom.xml'],
-    ['rdf-customs.rdf', 'http://customs.example.org/rss'],
-    ['jsonfeed-tariffs.json', 'https://tariffs.example.com/feed.json', 'application/feed+json'],
-    ['rss-in-json.json', 'http://scripting.example.com/rss.json'],
-  ];
-  it.each(cases)('%s matches its golden JSON', async (file, baseUrl, contentType) => {
+  it.each(GOLDEN_CASES)('%s matches its golden JSON, byte for byte', async (file, baseUrl, contentType) => {
     const feed = await parse(readFileSync(join(FIXTURES, file)), { baseUrl, ...(contentType ? { contentType } : {}) });
     for (const item of feed.items) expect(FeedItemSchema.parse(item)).toEqual(item);
     const goldenPath = join(FIXTURES, `${file}.golden.json`);
     if (UPDATE_GOLDEN) writeFileSync(goldenPath, `${JSON.stringify(feed, null, 2)}\n`);
     expect(feed).toEqual(JSON.parse(readFileSync(goldenPath, 'utf8')) as ParsedFeed);
+    // Key order too: queued items are serialized, and their JSON must not change between releases.
+    expect(`${JSON.stringify(feed, null, 2)}\n`).toBe(readFileSync(goldenPath, 'utf8'));
+  });
+});
+
+describe('parseFeedEntries', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it.each(GOLDEN_CASES)(
+    "%s: one entry per golden item, whose item() is that item's JSON",
+    async (file, baseUrl, contentType) => {
+      const parsed = await parseFeedEntries(readFileSync(join(FIXTURES, file)), {
+        feedId: 'test-feed',
+        baseUrl,
+        fetchedAt: FETCHED_AT,
+        ...(contentType ? { contentType } : {}),
+      });
+      const golden = JSON.parse(readFileSync(join(FIXTURES, `${file}.golden.json`), 'utf8')) as ParsedFeed;
+      expect(parsed.entries.map((e) => [e.id, e.url, e.fragment])).toEqual(
+        golden.items.map((i) => [i.id, i.url, golden.fragments[i.id]]),
+      );
+      expect(parsed.entries.map((e) => JSON.stringify(e.item()))).toEqual(golden.items.map((i) => JSON.stringify(i)));
+      const { items: _items, fragments: _fragments, ...rest } = golden;
+      expect({ ...parsed, entries: undefined }).toEqual({ ...rest, entries: undefined });
+    },
+  );
+
+  it('normalizes no entry until its item() is asked for', async () => {
+    const items = Array.from(
+      { length: 15 },
+      (_, i) =>
+        `<item><title>Story &lt;b&gt;${i}&lt;/b&gt;</title><link>/s/${i}?utm_source=rss</link><guid isPermaLink="false">g-${i}</guid>` +
+        `<pubDate>Mon, 04 Aug 2025 10:00:00 GMT</pubDate><description>&lt;p&gt;Text ${i}&lt;/p&gt;</description></item>`,
+    ).join('');
+    const schemaParse = vi.spyOn(FeedItemSchema, 'parse');
+    const parsed = await parseFeedEntries(Buffer.from(rss(items)), {
+      feedId: 'test-feed',
+      baseUrl: 'https://feeds.example.com/feed.xml',
+      fetchedAt: FETCHED_AT,
+    });
+    expect(parsed.entries).toHaveLength(15);
+    expect(parsed.entries[3]!.url).toBe('https://site.example/s/3');
+    expect(schemaParse).not.toHaveBeenCalled();
+    const fresh = parsed.entries.slice(0, 5).map((e) => e.item());
+    expect(schemaParse).toHaveBeenCalledTimes(5);
+    expect(fresh.map((i) => i.title)).toEqual(['Story 0', 'Story 1', 'Story 2', 'Story 3', 'Story 4']);
+  });
+
+  it('counts what parseFeed counts: entries with nothing to identify them are none', async () => {
+    const atom =
+      '<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>' +
+      '<entry><author><name></name></author></entry>' +
+      '<entry><id>urn:x:1</id><title>One</title></entry>' +
+      '<entry><title>Title only</title><updated>2025-08-01T00:00:00Z</updated></entry>' +
+      '<entry><id>urn:x:1</id><title>One again</title></entry></feed>';
+    for (const body of [atom, readFileSync(join(FIXTURES, 'rss2-export-controls.xml'))]) {
+      const opts = { feedId: 'test-feed', baseUrl: 'https://feeds.example.com/feed.xml', fetchedAt: FETCHED_AT };
+      const buffer = typeof body === 'string' ? Buffer.from(body) : body;
+      const parsed = await parseFeedEntries(buffer, opts);
+      const feed = await parseFeed(buffer, opts);
+      expect(parsed.entries.map((e) => e.id)).toEqual(feed.items.map((i) => i.id));
+    }
+    const parsed = await parseFeedEntries(Buffer.from(atom), {
+      feedId: 'test-feed',
+      baseUrl: 'https://feeds.example.com/feed.xml',
+      fetchedAt: FETCHED_AT,
+    });
+    expect(parsed.entries.map((e) => e.item().title)).toEqual(['One', 'Title only']);
   });
 });
 

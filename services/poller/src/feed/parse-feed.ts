@@ -3,7 +3,7 @@ import { decodeDocument } from './decode-text.js';
 import { feedParseError } from './feed-errors.js';
 import { htmlToText } from './html-to-text.js';
 import { parseJsonFeed } from './json-feed.js';
-import { normalizeItemWithFragment } from './normalize-item.js';
+import { type FeedEntry, type NormalizeContext, toFeedEntry } from './normalize-item.js';
 import type { FeedFormat, RawFeed } from './raw-feed.js';
 import { parseXmlFeed } from './xml-feed.js';
 
@@ -19,6 +19,44 @@ export interface ParsedFeed {
   fragments: Readonly<Record<string, string>>;
   /** A `page` source: the region text to keep once the items are queued (see page-watch.ts). */
   pageBaseline?: { of: string; text: string };
+}
+
+/**
+ * A {@link ParsedFeed} whose items are normalized on demand: the poller reads every entry's id
+ * and URL, and builds the FeedItem of the few it has not seen before.
+ */
+export interface ParsedEntries extends Omit<ParsedFeed, 'items' | 'fragments'> {
+  /** In document order, one per item id, as `ParsedFeed.items`. */
+  entries: FeedEntry[];
+}
+
+/** Builds every entry's FeedItem: the ParsedFeed the same document gives {@link parseFeed}. */
+export function itemsOf(parsed: ParsedEntries): ParsedFeed {
+  const { entries, ...rest } = parsed;
+  const items: FeedItem[] = [];
+  const fragments: Record<string, string> = {};
+  for (const entry of entries) {
+    items.push(entry.item());
+    if (entry.fragment !== undefined) fragments[entry.id] = entry.fragment;
+  }
+  return { ...rest, items, fragments };
+}
+
+/** Entries of items already built (the source types that build their few items at once). */
+export function entriesOf(parsed: ParsedFeed): ParsedEntries {
+  const { items, fragments, ...rest } = parsed;
+  return {
+    ...rest,
+    entries: items.map((item) => {
+      const fragment = fragments[item.id];
+      return {
+        id: item.id,
+        ...(item.url !== undefined ? { url: item.url } : {}),
+        ...(fragment !== undefined ? { fragment } : {}),
+        item: () => item,
+      };
+    }),
+  };
 }
 
 export interface ParseFeedOptions {
@@ -70,6 +108,15 @@ function resolveBase(raw: RawFeed, baseUrl: string): string {
  * "XML entity declarations are not allowed", "malformed XML: Unexpected close tag at line 5, column 3".
  */
 export async function parseFeed(body: Buffer, opts: ParseFeedOptions): Promise<ParsedFeed> {
+  return itemsOf(await parseFeedEntries(body, opts));
+}
+
+/**
+ * {@link parseFeed} with each item's normalization left to `entry.item()`: ids, URLs and the
+ * count of items are final, the rest is done for the entries a caller asks for.
+ * @throws PermanentError `FEED_PARSE` as `parseFeed` does.
+ */
+export async function parseFeedEntries(body: Buffer, opts: ParseFeedOptions): Promise<ParsedEntries> {
   if (body.length === 0) throw feedParseError('not a feed: the response body is empty');
   if (body.length > MAX_DOCUMENT_BYTES) {
     throw feedParseError(`not a feed: ${body.length} bytes is more than the ${MAX_DOCUMENT_BYTES}-byte limit`);
@@ -81,29 +128,26 @@ export async function parseFeed(body: Buffer, opts: ParseFeedOptions): Promise<P
     isJson && (trimmed.startsWith('{') || trimmed.startsWith('[')) ? parseJsonFeed(trimmed) : await parseXmlFeed(text);
 
   const base = resolveBase(raw, opts.baseUrl);
-  const fetchedAt = opts.fetchedAt;
   const lang = raw.lang?.trim() || opts.lang;
+  const ctx: NormalizeContext = {
+    feedId: opts.feedId,
+    baseUrl: base,
+    fetchedAt: opts.fetchedAt,
+    ...(lang ? { lang } : {}),
+  };
   const seen = new Set<string>();
-  const items: FeedItem[] = [];
-  const fragments: Record<string, string> = {};
+  const entries: FeedEntry[] = [];
   for (const rawItem of raw.items) {
-    const normalized = normalizeItemWithFragment(rawItem, {
-      feedId: opts.feedId,
-      baseUrl: base,
-      fetchedAt,
-      ...(lang ? { lang } : {}),
-    });
-    if (normalized === undefined || seen.has(normalized.item.id)) continue;
-    seen.add(normalized.item.id);
-    items.push(normalized.item);
-    if (normalized.fragment !== undefined) fragments[normalized.item.id] = normalized.fragment;
+    const entry = toFeedEntry(rawItem, ctx);
+    if (entry === undefined || seen.has(entry.id)) continue;
+    seen.add(entry.id);
+    entries.push(entry);
   }
   const title = raw.title === undefined ? undefined : htmlToText(raw.title);
   return {
     ...(title ? { title } : {}),
     ...(raw.link?.trim() ? { link: base } : {}),
     format: raw.format,
-    items,
-    fragments,
+    entries,
   };
 }

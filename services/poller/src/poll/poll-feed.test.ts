@@ -1,7 +1,7 @@
 import { type FeedItem, type FeedSource, RateLimitedError, RetryableError } from '@regwatch/contracts';
 import type { FeedState } from '@regwatch/store';
 import { describe, expect, it } from 'vitest';
-import { type FeedHttpState, type FetchFeedResult, parseFeed } from '../feed/index.js';
+import { type FeedHttpState, type FetchFeedResult, parseFeed, parseFeedEntries } from '../feed/index.js';
 import { failureBackoffMs, MAX_BACKOFF_MS, type PollDeps, pollFeed, seenMembers } from './poll-feed.js';
 import { nextSlotAt, scheduleOffsetMs } from './slots.js';
 
@@ -46,7 +46,7 @@ function harness(initial: Partial<FeedState> = {}) {
       fetches.push({ url, http });
       return respond(url, http);
     },
-    parse: parseFeed,
+    parse: parseFeedEntries,
     state: {
       get: async () => ({ consecutiveFailures: 0, itemsSeen: 0, ...record }) as FeedState,
       update: async (_id, patch, add) => {
@@ -375,5 +375,68 @@ describe('pollFeed identity and dedupe', () => {
     expect(plain).toMatch(/^u[0-9a-f]{24}$/);
     expect(anchored).not.toBe(plain);
     expect(seenMembers({ id: 'iabc' } as FeedItem)).toEqual(['iabc']);
+  });
+});
+
+describe('pollFeed normalizes only what it queues', () => {
+  /** The real parser, with each entry's item() wrapped: `built` records the ids normalized, `fail` makes it throw. */
+  function wrapParse(h: ReturnType<typeof harness>, opts: { built?: string[]; fail?: boolean }) {
+    h.deps.parse = async (body, parseOpts) => {
+      const parsed = await parseFeedEntries(body, parseOpts);
+      return {
+        ...parsed,
+        entries: parsed.entries.map((entry) => ({
+          ...entry,
+          item: () => {
+            if (opts.fail) throw new Error(`normalization of ${entry.id} failed`);
+            opts.built?.push(entry.id);
+            return entry.item();
+          },
+        })),
+      };
+    };
+  }
+  const story = (n: number) => ({ guid: `s${n}`, link: `https://site.example/s/${n}?utm_source=rss`, title: `S${n}` });
+
+  it('builds the FeedItem of the new entries only, as parseFeed builds it', async () => {
+    const h = harness();
+    const built: string[] = [];
+    wrapParse(h, { built });
+    h.respond(() => ok(rss([story(1), story(2), story(3)])));
+    expect(await pollFeed(FEED, h.deps)).toEqual({ status: 'ok', items: 3, newItems: 3 });
+    expect(built).toEqual(h.queued.map((i) => i.id));
+
+    built.length = 0;
+    const body = rss([story(5), story(3), story(2), story(4), story(1)]);
+    h.respond(() => ok(body));
+    h.advance(300_000);
+    expect(await pollFeed(FEED, h.deps)).toEqual({ status: 'ok', items: 5, newItems: 2 });
+    const fresh = h.queued.slice(3);
+    expect(fresh.map((i) => i.title)).toEqual(['S5', 'S4']);
+    expect(built).toEqual(fresh.map((i) => i.id));
+    // Byte for byte what full normalization of the same document gives.
+    const full = await parseFeed(Buffer.from(body), {
+      feedId: FEED.id,
+      baseUrl: FEED.url,
+      fetchedAt: new Date(h.now()),
+      contentType: 'application/rss+xml',
+    });
+    expect(JSON.stringify(fresh)).toBe(JSON.stringify(full.items.filter((i) => i.title === 'S5' || i.title === 'S4')));
+  });
+
+  it('does not fail a poll over an entry it has seen; a new entry that fails to normalize does', async () => {
+    const h = harness();
+    h.respond(() => ok(rss([story(1), story(2)])));
+    await pollFeed(FEED, h.deps);
+    wrapParse(h, { fail: true });
+    h.advance(300_000);
+    expect(await pollFeed(FEED, h.deps)).toEqual({ status: 'ok', items: 2, newItems: 0 });
+    expect(h.state().consecutiveFailures).toBe(0);
+
+    h.respond(() => ok(rss([story(3), story(1), story(2)])));
+    h.advance(300_000);
+    await expect(pollFeed(FEED, h.deps)).rejects.toThrow(/^normalization of i[0-9a-f]{24} failed$/);
+    expect(h.state().consecutiveFailures).toBe(1);
+    expect(h.queued).toHaveLength(2);
   });
 });

@@ -1,13 +1,22 @@
 import type { FeedItem, FeedSource } from '@regwatch/contracts';
 import { feedSourceUrl, RateLimitedError } from '@regwatch/contracts';
 import type { FeedState } from '@regwatch/store';
-import { type FeedHttpState, type FetchFeedResult, type ParsedFeed, sha256Hex } from '../feed/index.js';
+import {
+  type FeedEntry,
+  type FeedHttpState,
+  type FetchFeedResult,
+  type ParsedEntries,
+  sha256Hex,
+} from '../feed/index.js';
 import { nextSlotAt, scheduleOffsetMs } from './slots.js';
 
 /** Everything `pollFeed` needs, passed in so it can be tested without Redis or a network. */
 export interface PollDeps {
   fetch: (url: string, state: FeedHttpState) => Promise<FetchFeedResult>;
-  /** Parses by the source's type (`parseSourceDocument`); a feed-only parser may ignore `source`. */
+  /**
+   * Parses by the source's type (`parseSourceDocument`); a feed-only parser may ignore `source`.
+   * Only the entries not seen before have their `item()` built.
+   */
   parse: (
     body: Buffer,
     opts: {
@@ -19,7 +28,7 @@ export interface PollDeps {
       source: FeedSource;
       pageBaseline?: PageBaseline | undefined;
     },
-  ) => Promise<ParsedFeed>;
+  ) => Promise<ParsedEntries>;
   state: {
     get(feedId: string): Promise<FeedState>;
     /** Sets fields (`undefined` deletes one) and adds `add.itemsSeen` to the counter, in one go. */
@@ -67,7 +76,7 @@ export function failureBackoffMs(intervalSeconds: number, consecutiveFailures: n
  * that lists several (a comments feed, a notices page with an anchor each) would share one URL
  * and all but the first would be dropped as duplicates.
  */
-export function seenMembers(item: FeedItem, fragment?: string): string[] {
+export function seenMembers(item: Pick<FeedItem, 'id' | 'url'>, fragment?: string): string[] {
   const members = [item.id];
   if (item.url) {
     const key = fragment ? `${item.url}#${fragment}` : item.url;
@@ -146,18 +155,19 @@ export async function pollFeed(feed: FeedSource, deps: PollDeps): Promise<PollOu
       source: feed,
       ...(isPage ? { pageBaseline: await deps.state.pageBaseline!(feed.id) } : {}),
     });
-    const unique = dedupeWithinFeed(parsed.items);
-    const members = memberLists(unique, parsed.fragments);
+    const unique = dedupeWithinFeed(parsed.entries);
+    const members = memberLists(unique);
     const flags = await deps.seen.has(members.flat());
     let cursor = 0;
     const fresh: FeedItem[] = [];
     const freshMembers: string[] = [];
-    unique.forEach((item, i) => {
+    unique.forEach((entry, i) => {
       const own = members[i]!;
       const isKnown = flags.slice(cursor, cursor + own.length).some(Boolean);
       cursor += own.length;
       if (!isKnown) {
-        fresh.push(item);
+        // Normalized here and only here: most entries of a poll were seen before and are dropped.
+        fresh.push(entry.item());
         freshMembers.push(...own);
       }
     });
@@ -177,7 +187,7 @@ export async function pollFeed(feed: FeedSource, deps: PollDeps): Promise<PollOu
       },
       { itemsSeen: fresh.length },
     );
-    return { status: 'ok', items: parsed.items.length, newItems: fresh.length };
+    return { status: 'ok', items: parsed.entries.length, newItems: fresh.length };
   } catch (err) {
     const failures = state.consecutiveFailures + 1;
     const wait = Math.max(
@@ -217,8 +227,8 @@ function validators(http: FeedHttpState): Partial<FeedState> {
  * entry to its home page) does not identify any of them, so it is left out for those items:
  * otherwise the first would shadow the others, and every later entry linking there.
  */
-function memberLists(items: FeedItem[], fragments: Readonly<Record<string, string>> | undefined): string[][] {
-  const lists = items.map((item) => seenMembers(item, fragments?.[item.id]));
+function memberLists(entries: readonly FeedEntry[]): string[][] {
+  const lists = entries.map((entry) => seenMembers(entry, entry.fragment));
   const owners = new Map<string, number>();
   for (const list of lists) {
     if (list[1] !== undefined) owners.set(list[1], (owners.get(list[1]) ?? 0) + 1);
@@ -227,11 +237,11 @@ function memberLists(items: FeedItem[], fragments: Readonly<Record<string, strin
 }
 
 /** A feed can repeat an item; keep the first of each id. */
-function dedupeWithinFeed(items: FeedItem[]): FeedItem[] {
+function dedupeWithinFeed(entries: readonly FeedEntry[]): FeedEntry[] {
   const ids = new Set<string>();
-  return items.filter((item) => {
-    if (ids.has(item.id)) return false;
-    ids.add(item.id);
+  return entries.filter((entry) => {
+    if (ids.has(entry.id)) return false;
+    ids.add(entry.id);
     return true;
   });
 }
