@@ -9,7 +9,15 @@ import {
 } from '@regwatch/contracts';
 import { AhoCorasick } from './aho-corasick.js';
 import { extractIdentifiers, IDENTIFIER_CUES } from './identifiers.js';
-import { createNormalizer, isWordAt, isWordChar, type NormalizedText, type Normalizer } from './normalize.js';
+import {
+  createFolder,
+  isWordAt,
+  isWordChar,
+  type NormalizedText,
+  type Normalizer,
+  normalizerWith,
+  ScratchNormalizer,
+} from './normalize.js';
 import { exactHash, formatStoryId, outletSuffixStart, simhashOfNormalized } from './story.js';
 import type { ContextSpec, Rules } from './taxonomy.js';
 
@@ -149,7 +157,8 @@ export function compileRules(rules: Rules): Engine {
   const charMap = new Map<string, string>();
   const pairs = [...rules.charMap.replace(/\s+/g, '')];
   for (let i = 0; i + 1 < pairs.length; i += 2) charMap.set(pairs[i]!, pairs[i + 1]!);
-  const normalize = createNormalizer(charMap);
+  const fold = createFolder(charMap);
+  const normalize = normalizerWith(fold);
 
   const patternIndex = new Map<string, number>();
   const patternList: string[] = [];
@@ -274,6 +283,7 @@ export function compileRules(rules: Rules): Engine {
   const ctx: CompiledContext = {
     rules,
     normalize,
+    fields: [new ScratchNormalizer(fold), new ScratchNormalizer(fold)],
     automaton,
     uses,
     boundaries: commonBoundaries(uses),
@@ -343,6 +353,8 @@ function compileWatch(terms: readonly string[], normalize: Normalizer): WatchMat
 interface CompiledContext {
   rules: Rules;
   normalize: Normalizer;
+  /** One reusable normalizer per field (title, summary): classify is synchronous, one item at a time. */
+  fields: [ScratchNormalizer, ScratchNormalizer];
   automaton: AhoCorasick;
   uses: Use[][];
   boundaries: Uint8Array;
@@ -363,10 +375,12 @@ interface CompiledContext {
  */
 function storyIdOf(originals: [string, string], norms: [NormalizedText, NormalizedText]): string {
   const cut = outletSuffixStart(originals[0]);
-  let titleEnd = norms[0].text.length;
+  const titleLength = norms[0].text.length;
+  let titleEnd = titleLength;
   if (cut < originals[0].length) {
     titleEnd = 0;
-    while (titleEnd < norms[0].starts.length && norms[0].starts[titleEnd]! < cut) titleEnd++;
+    // Offsets may be longer than the text (reused buffers): bound by the text.
+    while (titleEnd < titleLength && norms[0].starts[titleEnd]! < cut) titleEnd++;
   }
   const h = simhashOfNormalized(norms[0].text.slice(0, titleEnd), norms[1].text);
   return formatStoryId(h ?? exactHash(originals[0], originals[1]));
@@ -446,7 +460,10 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
     String(input.title ?? '').slice(0, 2000),
     String(input.summary ?? '').slice(0, 20_000),
   ];
-  const norms: [NormalizedText, NormalizedText] = [ctx.normalize(originals[0]), ctx.normalize(originals[1])];
+  const norms: [ScratchNormalizer, ScratchNormalizer] = [
+    ctx.fields[0].run(originals[0]),
+    ctx.fields[1].run(originals[1]),
+  ];
 
   // 1. Every match of every term, both fields.
   const raw: Hit[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createNormalizer, isWordChar } from './normalize.js';
+import { createFolder, createNormalizer, isWordChar, ScratchNormalizer } from './normalize.js';
 
 describe('createNormalizer', () => {
   const normalize = createNormalizer(new Map([['關', '关']]));
@@ -45,5 +45,38 @@ describe('createNormalizer', () => {
     expect(isWordChar('수')).toBe(false);
     expect(isWordChar(' ')).toBe(false);
     expect(isWordChar(undefined)).toBe(false);
+  });
+});
+
+describe('ScratchNormalizer', () => {
+  const charMap = new Map([['關', '关']]);
+  const normalize = createNormalizer(charMap);
+
+  it('gives what createNormalizer gives, run after run on its reused buffers', () => {
+    const scratch = new ScratchNormalizer(createFolder(charMap));
+    const inputs = [
+      'US tightens export-controls on AI chips',
+      `${'ﬃ㎏ '.repeat(400)}Ｈ２０ 海關 (Zölle)`, // folds that grow the text past the first buffers
+      'short',
+      '  Café — 海關 𝐇𝟐𝟎 ',
+      '',
+      'ß ø æ: one byte per unit, but not ASCII',
+    ];
+    for (const input of inputs) {
+      const expected = normalize(input);
+      const got = scratch.run(input);
+      expect(got.text).toBe(expected.text);
+      expect(got.starts.length).toBeGreaterThanOrEqual(got.text.length);
+      expect(Array.from(got.starts.subarray(0, got.text.length))).toEqual(Array.from(expected.starts));
+      expect(Array.from(got.ends.subarray(0, got.text.length))).toEqual(Array.from(expected.ends));
+    }
+  });
+
+  it('tells whether the folded text holds an ASCII digit', () => {
+    const scratch = new ScratchNormalizer(createFolder());
+    expect(scratch.run('no digits here').hasDigit).toBe(false);
+    expect(scratch.run('25% tariffs').hasDigit).toBe(true);
+    expect(scratch.run('ＨＳ８５４２').hasDigit).toBe(true); // full-width digits fold to ASCII
+    expect(scratch.run('٣ Arabic-Indic').hasDigit).toBe(false);
   });
 });

@@ -59,6 +59,135 @@ export function foldChar(ch: string, charMap: ReadonlyMap<string, string>): stri
 
 const decoder = new TextDecoder('utf-16le');
 
+/** Folds code points through a per-character memo; shared by every normalizer of one taxonomy. */
+export type Folder = (cp: number) => string;
+
+/**
+ * Memoizes {@link foldChar}: `String.prototype.normalize` per character would otherwise dominate the
+ * classifier's cost. A flat array for the BMP (an index is cheaper than a Map lookup on CJK-heavy
+ * text), a Map for the rest.
+ */
+export function createFolder(charMap: ReadonlyMap<string, string> = new Map()): Folder {
+  const bmp: Array<string | undefined> = new Array(0x10000);
+  const astral = new Map<number, string>();
+  return (cp: number): string => {
+    let s = cp < 0x10000 ? bmp[cp] : astral.get(cp);
+    if (s === undefined) {
+      s = foldChar(String.fromCodePoint(cp), charMap);
+      if (cp < 0x10000) bmp[cp] = s;
+      else astral.set(cp, s);
+    }
+    return s;
+  };
+}
+
+/**
+ * A normalizer that folds into buffers it keeps and reuses: `run` returns the instance itself, whose
+ * `starts`/`ends` are valid for indices below `text.length` until the next `run` (they may be longer).
+ * For a synchronous caller that needs one field at a time (the classifier keeps one per field): copying
+ * the offsets out cost more than the folding itself (two typed arrays per field, off the V8 heap).
+ */
+export class ScratchNormalizer implements NormalizedText {
+  text = '';
+  starts = new Uint32Array(1024);
+  ends = new Uint32Array(1024);
+  /** Whether `text` holds an ASCII digit (regex patterns that need one are skipped otherwise). */
+  hasDigit = false;
+  private out = new Uint16Array(1024);
+  /** One byte per code unit while every unit is below 256: a Buffer makes its string fastest. */
+  private bytes = Buffer.allocUnsafe(1024);
+
+  constructor(private readonly fold: Folder) {}
+
+  private grow(len: number, need: number): void {
+    const cap = Math.max(this.out.length * 2, len + need + 16);
+    const o = new Uint16Array(cap);
+    o.set(this.out.subarray(0, len));
+    this.out = o;
+    const b = Buffer.allocUnsafe(cap);
+    this.bytes.copy(b, 0, 0, len);
+    this.bytes = b;
+    const s = new Uint32Array(cap);
+    s.set(this.starts.subarray(0, len));
+    this.starts = s;
+    const e = new Uint32Array(cap);
+    e.set(this.ends.subarray(0, len));
+    this.ends = e;
+  }
+
+  run(input: string): this {
+    const n = input.length;
+    // Folding rarely grows text (ligatures, ㎏); grow up front for the common case.
+    if (n + 16 > this.out.length) this.grow(0, n + 16);
+    let { out, bytes, starts, ends } = this;
+    let cap = out.length;
+    let len = 0;
+    let lastWasSpace = true; // true at the start, so leading white space is dropped
+    let wide = 0; // OR of the code units written: below 256, the text is one byte per unit
+    let hasDigit = false;
+    let i = 0;
+    while (i < n) {
+      const c = input.charCodeAt(i);
+      if (c < 128) {
+        // ASCII fast path: the common case for English feeds.
+        if (c === 32 || c === 45 || c === 95 || (c >= 9 && c <= 13)) {
+          if (!lastWasSpace) {
+            out[len] = 32;
+            bytes[len] = 32;
+            starts[len] = i;
+            ends[len++] = i + 1;
+            lastWasSpace = true;
+          }
+        } else {
+          const lower = c >= 65 && c <= 90 ? c + 32 : c;
+          if (c >= 48 && c <= 57) hasDigit = true;
+          out[len] = lower;
+          bytes[len] = lower;
+          starts[len] = i;
+          ends[len++] = i + 1;
+          lastWasSpace = false;
+        }
+        i++;
+        continue;
+      }
+      const cp = input.codePointAt(i) as number;
+      const width = cp > 0xffff ? 2 : 1;
+      const s = this.fold(cp);
+      if (s === ' ') {
+        if (!lastWasSpace) {
+          out[len] = 32;
+          bytes[len] = 32;
+          starts[len] = i;
+          ends[len++] = i + width;
+          lastWasSpace = true;
+        }
+      } else if (s.length > 0) {
+        if (len + s.length > cap - (n - i)) {
+          this.grow(len, s.length + (n - i));
+          ({ out, bytes, starts, ends } = this);
+          cap = out.length;
+        }
+        for (let k = 0; k < s.length; k++) {
+          const u = s.charCodeAt(k);
+          if (u >= 48 && u <= 57) hasDigit = true;
+          wide |= u;
+          out[len] = u;
+          bytes[len] = u;
+          starts[len] = i;
+          ends[len++] = i + width;
+        }
+        lastWasSpace = false;
+      }
+      i += width;
+    }
+    // Drop one trailing space so patterns and text agree on "no space at the ends".
+    if (len > 0 && lastWasSpace) len--;
+    this.hasDigit = hasDigit;
+    this.text = wide < 256 ? bytes.toString('latin1', 0, len) : codeUnitsToString(out, len);
+    return this;
+  }
+}
+
 /** Turns UTF-16 code units into a string; TextDecoder beats String.fromCharCode for long inputs. */
 function codeUnitsToString(buf: Uint16Array, len: number): string {
   if (len <= 24) {
@@ -70,105 +199,24 @@ function codeUnitsToString(buf: Uint16Array, len: number): string {
 }
 
 /**
- * Builds a normalizer for one character map. Non-ASCII characters are folded once and memoized:
- * `String.prototype.normalize` per character would otherwise dominate the classifier's cost.
+ * Builds a normalizer for one character map. Non-ASCII characters are folded once and memoized.
  * Without offsets (`withOffsets: false`), `starts`/`ends` are empty: for hashing, not for evidence.
  */
 export function createNormalizer(
   charMap: ReadonlyMap<string, string> = new Map(),
   { withOffsets = true }: { withOffsets?: boolean } = {},
 ): Normalizer {
-  // Memo of folded characters: a flat array for the BMP (an index is cheaper than a Map lookup on
-  // CJK-heavy text), a Map for the rest.
-  const bmp: Array<string | undefined> = new Array(0x10000);
-  const astral = new Map<number, string>();
-  const foldCode = (cp: number): string => {
-    let s = cp < 0x10000 ? bmp[cp] : astral.get(cp);
-    if (s === undefined) {
-      s = foldChar(String.fromCodePoint(cp), charMap);
-      if (cp < 0x10000) bmp[cp] = s;
-      else astral.set(cp, s);
-    }
-    return s;
-  };
+  return normalizerWith(createFolder(charMap), withOffsets);
+}
 
-  // Scratch buffers reused across calls (the classifier is synchronous, so one call at a time);
-  // only the offset arrays are copied out, the text is decoded straight from the scratch.
-  let cap = 1024;
-  let out = new Uint16Array(cap);
-  let starts = new Uint32Array(cap);
-  let ends = new Uint32Array(cap);
+/** {@link createNormalizer} over a given memo (the classifier's normalizers share one). */
+export function normalizerWith(fold: Folder, withOffsets = true): Normalizer {
+  const scratch = new ScratchNormalizer(fold);
   const EMPTY = new Uint32Array(0);
-
   return (input: string): NormalizedText => {
-    const n = input.length;
-    let len = 0;
-    let lastWasSpace = true; // true at the start, so leading white space is dropped
-    const grow = (need: number): void => {
-      cap = Math.max(cap * 2, len + need + 16);
-      const o = new Uint16Array(cap);
-      o.set(out.subarray(0, len));
-      out = o;
-      const s = new Uint32Array(cap);
-      s.set(starts.subarray(0, len));
-      starts = s;
-      const e = new Uint32Array(cap);
-      e.set(ends.subarray(0, len));
-      ends = e;
-    };
-    // Folding rarely grows text (ligatures, ㎏); grow up front for the common case.
-    if (n + 16 > cap) grow(n + 16);
-
-    let i = 0;
-    while (i < n) {
-      const c = input.charCodeAt(i);
-      if (c < 128) {
-        // ASCII fast path: the common case for English feeds.
-        if (c === 32 || c === 45 || c === 95 || (c >= 9 && c <= 13)) {
-          if (!lastWasSpace) {
-            if (len === cap) grow(1);
-            out[len] = 32;
-            starts[len] = i;
-            ends[len++] = i + 1;
-            lastWasSpace = true;
-          }
-        } else {
-          if (len === cap) grow(1);
-          out[len] = c >= 65 && c <= 90 ? c + 32 : c;
-          starts[len] = i;
-          ends[len++] = i + 1;
-          lastWasSpace = false;
-        }
-        i++;
-        continue;
-      }
-      const cp = input.codePointAt(i) as number;
-      const width = cp > 0xffff ? 2 : 1;
-      const s = foldCode(cp);
-      if (s === ' ') {
-        if (!lastWasSpace) {
-          if (len === cap) grow(1);
-          out[len] = 32;
-          starts[len] = i;
-          ends[len++] = i + width;
-          lastWasSpace = true;
-        }
-      } else if (s.length > 0) {
-        if (len + s.length > cap) grow(s.length);
-        for (let k = 0; k < s.length; k++) {
-          out[len] = s.charCodeAt(k);
-          starts[len] = i;
-          ends[len++] = i + width;
-        }
-        lastWasSpace = false;
-      }
-      i += width;
-    }
-    // Drop one trailing space so patterns and text agree on "no space at the ends".
-    if (len > 0 && lastWasSpace) len--;
-    const text = codeUnitsToString(out, len);
+    const { text, starts, ends } = scratch.run(input);
     if (!withOffsets) return { text, starts: EMPTY, ends: EMPTY };
-    return { text, starts: starts.slice(0, len), ends: ends.slice(0, len) };
+    return { text, starts: starts.slice(0, text.length), ends: ends.slice(0, text.length) };
   };
 }
 
