@@ -45,6 +45,28 @@ describe('stateless story ids', () => {
   });
 });
 
+describe('story id values', () => {
+  // Ids are stored (Redis clusterer snapshots, alert payloads): a faster hash must give the same bits.
+  it('stay what they were for English, CJK, accented and empty text', () => {
+    expect(
+      storyIdFor(
+        'US adds 80 Chinese companies to export blacklist over military ties',
+        'The Commerce Department on Tuesday added dozens of Chinese firms, including cloud and server makers, to its Entity List.',
+      ),
+    ).toBe('st-d8c7556797a12b3a');
+    expect(storyIdFor('海关总署：加强出口管制物项监管', '海关总署发布公告，自2025年1月1日起施行。')).toBe(
+      'st-230c84cd7cc2fa65',
+    );
+    expect(
+      storyIdFor(
+        'Zölle auf E-Autos: EU erhöht Ausgleichszölle',
+        'Die Kommission hat am Dienstag vorläufige Zölle beschlossen.',
+      ),
+    ).toBe('st-9492cde7e17e382a');
+    expect(storyIdFor('', '')).toBe('st-0578ab1ba80edeb4');
+  });
+});
+
 describe('StoryClusterer', () => {
   const rewrites = [
     wire,

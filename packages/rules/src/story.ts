@@ -43,8 +43,9 @@ const isCjk = (c: number): boolean =>
   (c >= 0x3130 && c <= 0x318f) ||
   (c >= 0xf900 && c <= 0xfaff);
 const LETTER = /[\p{L}\p{N}]/u;
-const isTokenChar = (c: number): boolean =>
-  c < 128 ? (c >= 97 && c <= 122) || (c >= 48 && c <= 57) : LETTER.test(String.fromCharCode(c));
+/** A word character that is not CJK (CJK runs are cut into bigrams instead). */
+const isWordUnit = (c: number): boolean =>
+  c < 128 ? (c >= 97 && c <= 122) || (c >= 48 && c <= 57) : !isCjk(c) && LETTER.test(String.fromCharCode(c));
 
 /** FNV-1a of a token's code units (the first half of its 64-bit hash). */
 function fnv(text: string, from: number, to: number): number {
@@ -63,36 +64,44 @@ function stem(text: string, start: number, end: number): number {
   if (len < 5) return end;
   const last = text.charCodeAt(end - 1);
   if (last === 115 /* s */) return text.charCodeAt(end - 2) === 115 ? end : end - 1;
-  if (len > 5 && text.startsWith('ed', end - 2)) return end - 2;
-  if (len > 6 && text.startsWith('ing', end - 3)) return end - 3;
+  if (len > 5 && last === 100 /* d */ && text.charCodeAt(end - 2) === 101 /* e */) return end - 2;
+  if (len > 6 && last === 103 /* g */ && text.charCodeAt(end - 2) === 110 && text.charCodeAt(end - 3) === 105) {
+    return end - 3; // -ing
+  }
   return end;
 }
 
+/** Token hashes of the field being hashed (one field at a time; the hash is synchronous). */
+const tokenScratch = new Uint32Array(Math.max(MAX_TITLE_TOKENS, MAX_SUMMARY_TOKENS));
+
 /**
- * Tokens of normalized text as 32-bit hashes: words of space-separated scripts (stop words dropped),
- * and character bigrams of CJK runs, which have no spaces between words.
+ * Tokens of normalized text as 32-bit hashes, into {@link tokenScratch}; returns their number. Words
+ * of space-separated scripts (stop words dropped), and character bigrams of CJK runs, which have no
+ * spaces between words.
  */
-function tokenHashes(text: string, limit: number): number[] {
-  const out: number[] = [];
+function tokenHashes(text: string, limit: number): number {
+  const out = tokenScratch;
+  let count = 0;
   let i = 0;
   const n = text.length;
-  while (i < n && out.length < limit) {
+  while (i < n && count < limit) {
     const c = text.charCodeAt(i);
-    if (isCjk(c)) {
+    if (c >= 128 && isCjk(c)) {
       const next = i + 1 < n ? text.charCodeAt(i + 1) : 0;
-      if (isCjk(next)) out.push(fnv(text, i, i + 2));
-      else if (i === 0 || !isCjk(text.charCodeAt(i - 1))) out.push(fnv(text, i, i + 1));
+      if (isCjk(next)) out[count++] = fnv(text, i, i + 2);
+      else if (i === 0 || !isCjk(text.charCodeAt(i - 1))) out[count++] = fnv(text, i, i + 1);
       i++;
-    } else if (isTokenChar(c)) {
+    } else if (isWordUnit(c)) {
       const start = i;
-      while (i < n && isTokenChar(text.charCodeAt(i)) && !isCjk(text.charCodeAt(i))) i++;
+      i++;
+      while (i < n && isWordUnit(text.charCodeAt(i))) i++;
       const h = fnv(text, start, stem(text, start, i));
-      if (!STOP.has(h)) out.push(h);
+      if (!STOP.has(h)) out[count++] = h;
     } else {
       i++;
     }
   }
-  return out;
+  return count;
 }
 
 /**
@@ -108,14 +117,22 @@ function addToPlanes(planes: Int32Array, x: number, firstPlane: number): void {
   }
 }
 
+/** The bit positions whose count exceeds `half`: one bit-sliced comparison of all 32 counters. */
 function bitsOver(planes: Int32Array, half: number): number {
-  let bits = 0;
-  for (let b = 0; b < 32; b++) {
-    let count = 0;
-    for (let p = 0; p < PLANES; p++) count |= ((planes[p]! >>> b) & 1) << p;
-    if (count > half) bits |= 1 << b;
+  // count > half ⇔ count > floor(half) for whole counts; counts are PLANES bits wide.
+  const limit = Math.floor(half);
+  if (limit >= 1 << PLANES) return 0;
+  let greater = 0;
+  let equal = -1;
+  for (let p = PLANES - 1; p >= 0; p--) {
+    const plane = planes[p]!;
+    if (((limit >>> p) & 1) === 1) equal &= plane;
+    else {
+      greater |= equal & plane;
+      equal &= ~plane;
+    }
   }
-  return bits >>> 0;
+  return greater >>> 0;
 }
 
 /** Where a syndication suffix (" - Reuters") starts in a title, or the title's length. */
@@ -129,31 +146,44 @@ export function outletSuffixStart(title: string): number {
  * text has no tokens. The engine calls this with its own normalized text, so it normalizes once.
  */
 export function simhashOfNormalized(title: string, summary: string): SimHash | undefined {
-  const hiPlanes = new Int32Array(PLANES);
-  const loPlanes = new Int32Array(PLANES);
-  let total = 0;
-  const add = (tokens: number[], plane: number, withPairs: boolean): void => {
-    for (let i = 0; i < tokens.length; i++) {
-      const a = tokens[i]!;
-      // Unigram, then the pair with the next token; the second half of each 64-bit hash is derived.
-      addToPlanes(hiPlanes, fmix32(a), plane);
-      addToPlanes(loPlanes, fmix32(a ^ 0x5bd1e995), plane);
-      total += 1 << plane;
-      if (withPairs && i + 1 < tokens.length) {
-        const pair = Math.imul(a, 0x01000193) ^ fmix32(tokens[i + 1]! + 0x9e3779b9);
-        addToPlanes(hiPlanes, fmix32(pair), plane);
-        addToPlanes(loPlanes, fmix32(pair ^ 0x27d4eb2f), plane);
-        total += 1 << plane;
-      }
-    }
-  };
+  const hiPlanes = hiScratch.fill(0);
+  const loPlanes = loScratch.fill(0);
   // Headlines carry word pairs (order matters there); leads only words, since rewrites of a lead
   // reorder clauses and each changed word would cost three features with pairs.
-  add(tokenHashes(title, MAX_TITLE_TOKENS), 1, true);
-  add(tokenHashes(summary, MAX_SUMMARY_TOKENS), 0, false);
+  let total = addTokens(hiPlanes, loPlanes, tokenHashes(title, MAX_TITLE_TOKENS), 1, true);
+  total += addTokens(hiPlanes, loPlanes, tokenHashes(summary, MAX_SUMMARY_TOKENS), 0, false);
   if (total === 0) return undefined;
   const half = total / 2;
   return { hi: bitsOver(hiPlanes, half), lo: bitsOver(loPlanes, half) };
+}
+
+const hiScratch = new Int32Array(PLANES);
+const loScratch = new Int32Array(PLANES);
+
+/** Adds the first `count` hashes of {@link tokenScratch} (and their pairs); returns the weight added. */
+function addTokens(
+  hiPlanes: Int32Array,
+  loPlanes: Int32Array,
+  count: number,
+  plane: number,
+  withPairs: boolean,
+): number {
+  const tokens = tokenScratch;
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    const a = tokens[i]!;
+    // Unigram, then the pair with the next token; the second half of each 64-bit hash is derived.
+    addToPlanes(hiPlanes, fmix32(a), plane);
+    addToPlanes(loPlanes, fmix32(a ^ 0x5bd1e995), plane);
+    total += 1 << plane;
+    if (withPairs && i + 1 < count) {
+      const pair = Math.imul(a, 0x01000193) ^ fmix32(tokens[i + 1]! + 0x9e3779b9);
+      addToPlanes(hiPlanes, fmix32(pair), plane);
+      addToPlanes(loPlanes, fmix32(pair ^ 0x27d4eb2f), plane);
+      total += 1 << plane;
+    }
+  }
+  return total;
 }
 
 /** 64-bit SimHash of a story's title and lead. */
