@@ -2,10 +2,12 @@
  * Finds, among up to `capacity` remembered 64-bit hashes (as two unsigned 32-bit halves), the one
  * nearest to a query within `maxDistance` differing bits — without comparing against all of them.
  *
- * Pigeonhole: split the 64 bits into `maxDistance + 1` bands; two hashes at most `maxDistance`
- * bits apart agree exactly on at least one band. Each band keeps a bucket of slots per band value,
- * so a query compares only the slots that share a band value with it: at the classifier's
- * distance of 8 (nine bands of 7–8 bits) about one slot in fifteen instead of all 20,000.
+ * Pigeonhole (multi-index hashing): split the 64 bits into m bands; two hashes at most d bits
+ * apart differ in at most ⌊d/m⌋ bits of at least one band. With m = ⌊d/2⌋ + 1 that is at most one
+ * bit, so a query looks up, in each band, its own band value and the values one bit away. Each band
+ * keeps a bucket of slots per band value; only the slots found are compared. At the classifier's
+ * distance of 8 that is five bands of 12–13 bits, 69 lookups and a few hundred comparisons
+ * instead of 20,000.
  *
  * Slots are a ring: remembering into a full index overwrites the oldest slot, which leaves its
  * buckets. Ties go to the newest slot, as a newest-first scan that keeps the first best would.
@@ -16,8 +18,10 @@ export class HammingIndex {
   private readonly his: Uint32Array;
   private readonly los: Uint32Array;
   private readonly bands: ReadonlyArray<{ offset: number; width: number }>;
+  /** Bits a band may differ by and still be looked up (0 or 1). */
+  private readonly radius: number;
   /** One map per band: band value → slots holding it. */
-  private readonly buckets: Array<Map<number, Set<number>>>;
+  private readonly buckets: Array<Map<number, number[]>>;
   private next = 0;
   private count = 0;
 
@@ -31,8 +35,9 @@ export class HammingIndex {
     this.maxDistance = maxDistance;
     this.his = new Uint32Array(capacity);
     this.los = new Uint32Array(capacity);
-    // maxDistance + 1 bands, as even as 64 bits allow; none wider than 32 bits (one band value is one number).
-    const count = Math.max(maxDistance + 1, 2);
+    // As even as 64 bits allow; at least two, so none is wider than 32 bits (one band value is one number).
+    const count = Math.max(2, Math.floor(maxDistance / 2) + 1);
+    this.radius = Math.floor(maxDistance / count);
     const bands: Array<{ offset: number; width: number }> = [];
     let offset = 0;
     for (let b = 0; b < count; b++) {
@@ -41,7 +46,7 @@ export class HammingIndex {
       offset += width;
     }
     this.bands = bands;
-    this.buckets = bands.map(() => new Map<number, Set<number>>());
+    this.buckets = bands.map(() => new Map<number, number[]>());
   }
 
   /** Slots in use. */
@@ -54,6 +59,11 @@ export class HammingIndex {
     return this.next;
   }
 
+  /** The hash in a slot. */
+  hashOf(slot: number): { hi: number; lo: number } {
+    return { hi: this.his[slot]!, lo: this.los[slot]! };
+  }
+
   /** Remembers a hash in the next slot (overwriting the oldest when full); returns the slot. */
   add(hi: number, lo: number): number {
     const slot = this.next;
@@ -63,8 +73,14 @@ export class HammingIndex {
       this.bands.forEach((band, b) => {
         const value = bandValue(oldHi, oldLo, band.offset, band.width);
         const bucket = this.buckets[b]!.get(value);
-        bucket?.delete(slot);
-        if (bucket?.size === 0) this.buckets[b]!.delete(value);
+        if (bucket === undefined) return;
+        // Buckets are short (a few slots): find, swap with the last, drop the last.
+        const at = bucket.indexOf(slot);
+        if (at >= 0) {
+          bucket[at] = bucket[bucket.length - 1]!;
+          bucket.pop();
+        }
+        if (bucket.length === 0) this.buckets[b]!.delete(value);
       });
     }
     this.his[slot] = hi >>> 0;
@@ -73,8 +89,8 @@ export class HammingIndex {
       const value = bandValue(hi >>> 0, lo >>> 0, band.offset, band.width);
       const map = this.buckets[b]!;
       const bucket = map.get(value);
-      if (bucket) bucket.add(slot);
-      else map.set(value, new Set([slot]));
+      if (bucket) bucket.push(slot);
+      else map.set(value, [slot]);
     });
     this.next = (this.next + 1) % this.capacity;
     this.count = Math.min(this.count + 1, this.capacity);
@@ -95,21 +111,30 @@ export class HammingIndex {
     let best = -1;
     let bestDistance = this.maxDistance + 1;
     let bestAge = this.capacity;
+    const his = this.his;
+    const los = this.los;
     for (let b = 0; b < this.bands.length; b++) {
       const band = this.bands[b]!;
-      const bucket = this.buckets[b]!.get(bandValue(h, l, band.offset, band.width));
-      if (!bucket) continue;
-      for (const slot of bucket) {
-        const distance = popcount32((h ^ this.his[slot]!) >>> 0) + popcount32((l ^ this.los[slot]!) >>> 0);
-        if (distance > bestDistance) continue;
-        // 0 = the newest slot.
-        const age = (this.next - 1 - slot + this.capacity) % this.capacity;
-        // Equal to the starting bestDistance is past the limit; equal to a best found is a tie the newer wins.
-        if (distance === bestDistance && (best < 0 || age >= bestAge)) continue;
-        if (!accept(slot)) continue;
-        best = slot;
-        bestDistance = distance;
-        bestAge = age;
+      const map = this.buckets[b]!;
+      const value = bandValue(h, l, band.offset, band.width);
+      const probes = this.radius === 0 ? 0 : band.width;
+      // Probe -1 is the band's own value; probe k flips bit k.
+      for (let probe = -1; probe < probes; probe++) {
+        const bucket = map.get(probe < 0 ? value : (value ^ (1 << probe)) >>> 0);
+        if (bucket === undefined) continue;
+        for (let k = 0; k < bucket.length; k++) {
+          const slot = bucket[k]!;
+          const distance = popcount32((h ^ his[slot]!) >>> 0) + popcount32((l ^ los[slot]!) >>> 0);
+          if (distance > bestDistance) continue;
+          // 0 = the newest slot.
+          const age = (this.next - 1 - slot + this.capacity) % this.capacity;
+          // Equal to the starting bestDistance is past the limit; equal to a best found is a tie the newer wins.
+          if (distance === bestDistance && (best < 0 || age >= bestAge)) continue;
+          if (!accept(slot)) continue;
+          best = slot;
+          bestDistance = distance;
+          bestAge = age;
+        }
       }
     }
     return best >= 0 ? { slot: best, distance: bestDistance } : undefined;

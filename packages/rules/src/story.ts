@@ -1,3 +1,4 @@
+import { HammingIndex } from './hamming-index.js';
 import { createNormalizer } from './normalize.js';
 
 /**
@@ -258,67 +259,53 @@ export class StoryClusterer {
   readonly maxDistance: number;
   readonly windowMs: number;
   readonly maxItems: number;
-  private readonly his: Uint32Array;
-  private readonly los: Uint32Array;
+  /** The remembered hashes, by slot; `ats` and `ids` hold each slot's time and story id. */
+  private readonly index: HammingIndex;
   private readonly ats: Float64Array;
   private readonly ids: string[];
-  private next = 0;
-  private count = 0;
 
+  /** @throws RangeError when `maxDistance` is not 0–63 or `maxItems` not a positive integer. */
   constructor(options: StoryClustererOptions = {}) {
     this.maxDistance = options.maxDistance ?? 8;
     this.windowMs = options.windowMs ?? 72 * 3600_000;
     this.maxItems = options.maxItems ?? 20_000;
-    this.his = new Uint32Array(this.maxItems);
-    this.los = new Uint32Array(this.maxItems);
+    this.index = new HammingIndex(this.maxItems, this.maxDistance);
     this.ats = new Float64Array(this.maxItems);
     this.ids = new Array(this.maxItems).fill('');
   }
 
-  /** Assigns a story to an item (or to a precomputed hash), and remembers it. */
+  /**
+   * Assigns a story to an item (or to a precomputed hash), and remembers it. The item joins the
+   * closest remembered item within the window (the newest of equally close ones).
+   */
   assign(item: { title: string; summary?: string } | SimHash, at: number = Date.now()): StoryAssignment {
     const h = 'hi' in item ? item : simhash64(item.title, item.summary ?? '');
-    let best = -1;
-    let bestDistance = this.maxDistance + 1;
-    for (let k = 0; k < this.count; k++) {
-      const i = (this.next - 1 - k + this.maxItems) % this.maxItems; // newest first
-      if (at - this.ats[i]! > this.windowMs) continue;
-      const d = popcount32((h.hi ^ this.his[i]!) >>> 0) + popcount32((h.lo ^ this.los[i]!) >>> 0);
-      if (d < bestDistance) {
-        best = i;
-        bestDistance = d;
-        if (d === 0) break;
-      }
-    }
-    const assignment: StoryAssignment =
-      best >= 0
-        ? { storyId: this.ids[best]!, isNew: false, distance: bestDistance }
-        : { storyId: formatStoryId(h), isNew: true, distance: 0 };
+    const near = this.index.nearest(h.hi, h.lo, (slot) => at - this.ats[slot]! <= this.windowMs);
+    const assignment: StoryAssignment = near
+      ? { storyId: this.ids[near.slot]!, isNew: false, distance: near.distance }
+      : { storyId: formatStoryId(h), isNew: true, distance: 0 };
     this.remember(h, assignment.storyId, at);
     return assignment;
   }
 
   private remember(h: SimHash, storyId: string, at: number): void {
-    this.his[this.next] = h.hi;
-    this.los[this.next] = h.lo;
-    this.ats[this.next] = at;
-    this.ids[this.next] = storyId;
-    this.next = (this.next + 1) % this.maxItems;
-    this.count = Math.min(this.count + 1, this.maxItems);
+    const slot = this.index.add(h.hi, h.lo);
+    this.ats[slot] = at;
+    this.ids[slot] = storyId;
   }
 
   /** Items remembered (including ones past the window not yet overwritten). */
   get size(): number {
-    return this.count;
+    return this.index.size;
   }
 
   /** A JSON-friendly snapshot, oldest first. */
   export(): Array<{ hash: string; storyId: string; at: number }> {
     const out: Array<{ hash: string; storyId: string; at: number }> = [];
-    for (let k = this.count - 1; k >= 0; k--) {
-      const i = (this.next - 1 - k + this.maxItems) % this.maxItems;
+    for (let k = this.index.size - 1; k >= 0; k--) {
+      const i = (this.index.nextSlot - 1 - k + this.maxItems) % this.maxItems;
       out.push({
-        hash: formatStoryId({ hi: this.his[i]!, lo: this.los[i]! }),
+        hash: formatStoryId(this.index.hashOf(i)),
         storyId: this.ids[i]!,
         at: this.ats[i]!,
       });
