@@ -228,14 +228,29 @@ const SECRET_RE = /^(?:whsec_)?([A-Za-z0-9+/]+={0,2})$/;
  * library (our tests use standardwebhooks itself).
  */
 function sign(secret: string, index: number, id: string, at: Date, body: string): string {
-  const m = SECRET_RE.exec(secret);
-  const key = m ? Buffer.from(m[1]!, 'base64') : Buffer.alloc(0);
+  const key = keyOf(secret);
   // Say which one, never what it is.
   if (key.length === 0) {
     throw new PermanentError('WEBHOOK_BAD_SECRET', `webhook secret #${index + 1} is not a whsec_ base64 secret`);
   }
   const seconds = Math.floor(at.getTime() / 1000);
-  return `v1,${createHmac('sha256', key).update(`${id}.${seconds}.${body}`).digest('base64')}`;
+  // In parts: the same bytes as "<id>.<seconds>.<body>" without copying the body into a new string.
+  return `v1,${createHmac('sha256', key).update(`${id}.${seconds}.`).update(body).digest('base64')}`;
+}
+
+/** Decoded HMAC keys by secret (empty for a malformed one): a channel's secret is decoded once, not per send. */
+const keys = new Map<string, Buffer>();
+const MAX_KEYS = 1024;
+
+function keyOf(secret: string): Buffer {
+  let key = keys.get(secret);
+  if (key === undefined) {
+    const m = SECRET_RE.exec(secret);
+    key = m ? Buffer.from(m[1]!, 'base64') : Buffer.alloc(0);
+    if (keys.size >= MAX_KEYS) keys.clear();
+    keys.set(secret, key);
+  }
+  return key;
 }
 
 function hostOf(url: string): string {
