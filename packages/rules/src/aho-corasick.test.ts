@@ -81,6 +81,23 @@ describe('AhoCorasick', () => {
     expect(viaAutomaton(patterns, text)).toEqual(naive(patterns, text));
   });
 
+  it('agrees with a naive search with thousands of CJK patterns (wide edges, long failure chains)', () => {
+    const next = rng(4_096);
+    // A small alphabet of wide code units (and one surrogate pair) shared by many patterns: deep
+    // failure chains through states with wide edges, and a crowded wide-edge table.
+    const alphabet = ['关', '税', '出', '口', '管', '制', '海', '수', '출', '😀', 'a', ' '];
+    const patterns = Array.from({ length: 3000 }, () => randomString(next, alphabet, 9));
+    const ac = new AhoCorasick(patterns);
+    for (let round = 0; round < 20; round++) {
+      const text = `${randomString(next, alphabet, 400)}未知字${randomString(next, alphabet, 100)}`;
+      const found = ac
+        .findAll(text)
+        .map((m) => `${m.pattern}@${m.start}-${m.end}`)
+        .sort();
+      expect(found, `round ${round}`).toEqual(naive(patterns, text));
+    }
+  });
+
   it('skips in-word occurrences when boundaries are asked for', () => {
     const ac = new AhoCorasick(['us', 'eu']);
     const found: string[] = [];
