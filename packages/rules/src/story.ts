@@ -26,13 +26,18 @@ const MAX_TITLE_TOKENS = 60;
 const PLANES = 12;
 
 function fmix32(h: number): number {
-  let x = h;
+  return mix32(h) >>> 0;
+}
+
+/** {@link fmix32} as a signed 32-bit integer (stays a small integer in the hot loops, never boxed). */
+function mix32(h: number): number {
+  let x = h | 0;
   x ^= x >>> 16;
   x = Math.imul(x, 0x85ebca6b);
   x ^= x >>> 13;
   x = Math.imul(x, 0xc2b2ae35);
   x ^= x >>> 16;
-  return x >>> 0;
+  return x;
 }
 
 const isCjk = (c: number): boolean =>
@@ -44,17 +49,50 @@ const isCjk = (c: number): boolean =>
   (c >= 0x3130 && c <= 0x318f) ||
   (c >= 0xf900 && c <= 0xfaff);
 const LETTER = /[\p{L}\p{N}]/u;
+/** Per code unit: 0 = not looked at yet, 1 = a word unit, 2 = not (a regex test per character was slow). */
+const WORD_UNITS = new Uint8Array(0x10000);
+for (let c = 0; c < 128; c++) WORD_UNITS[c] = (c >= 97 && c <= 122) || (c >= 48 && c <= 57) ? 1 : 2;
 /** A word character that is not CJK (CJK runs are cut into bigrams instead). */
-const isWordUnit = (c: number): boolean =>
-  c < 128 ? (c >= 97 && c <= 122) || (c >= 48 && c <= 57) : !isCjk(c) && LETTER.test(String.fromCharCode(c));
-
-/** FNV-1a of a token's code units (the first half of its 64-bit hash). */
-function fnv(text: string, from: number, to: number): number {
-  let h = 0x811c9dc5;
-  for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+function isWordUnit(c: number): boolean {
+  let known = WORD_UNITS[c]!;
+  if (known === 0) {
+    known = !isCjk(c) && LETTER.test(String.fromCharCode(c)) ? 1 : 2;
+    WORD_UNITS[c] = known;
+  }
+  return known === 1;
 }
-const STOP = new Set(STOP_WORDS.split(' ').map((w) => fnv(w, 0, w.length)));
+
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+
+/** FNV-1a of a token's code units (the first half of its 64-bit hash), as a signed 32-bit integer. */
+function fnv(text: string, from: number, to: number): number {
+  let h = FNV_OFFSET;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
+  return h;
+}
+
+/**
+ * The stop words' hashes in a small open-addressing table: a Set of numbers boxed every hash beyond
+ * the small-integer range on each lookup.
+ */
+const STOP_SLOTS = 128;
+const STOP_KEYS = new Int32Array(STOP_SLOTS);
+const STOP_USED = new Uint8Array(STOP_SLOTS);
+const stopSlot = (h: number): number => Math.imul(h, 0x9e3779b1) >>> 25;
+for (const w of STOP_WORDS.split(' ')) {
+  const h = fnv(w, 0, w.length);
+  let slot = stopSlot(h);
+  while (STOP_USED[slot] === 1 && STOP_KEYS[slot] !== h) slot = (slot + 1) & (STOP_SLOTS - 1);
+  STOP_KEYS[slot] = h;
+  STOP_USED[slot] = 1;
+}
+function isStop(h: number): boolean {
+  for (let slot = stopSlot(h); STOP_USED[slot] === 1; slot = (slot + 1) & (STOP_SLOTS - 1)) {
+    if (STOP_KEYS[slot] === h) return true;
+  }
+  return false;
+}
 
 /**
  * A crude English stemmer: rewrites mostly change inflections ("firms"/"firm", "added"/"adds"), so
@@ -73,7 +111,7 @@ function stem(text: string, start: number, end: number): number {
 }
 
 /** Token hashes of the field being hashed (one field at a time; the hash is synchronous). */
-const tokenScratch = new Uint32Array(Math.max(MAX_TITLE_TOKENS, MAX_SUMMARY_TOKENS));
+const tokenScratch = new Int32Array(Math.max(MAX_TITLE_TOKENS, MAX_SUMMARY_TOKENS));
 
 /**
  * Tokens of normalized text as 32-bit hashes, into {@link tokenScratch}; returns their number. Words
@@ -93,11 +131,22 @@ function tokenHashes(text: string, limit: number): number {
       else if (i === 0 || !isCjk(text.charCodeAt(i - 1))) out[count++] = fnv(text, i, i + 1);
       i++;
     } else if (isWordUnit(c)) {
+      // Hash while reading, keeping the hashes without the last three units for the stemmer.
       const start = i;
-      i++;
-      while (i < n && isWordUnit(text.charCodeAt(i))) i++;
-      const h = fnv(text, start, stem(text, start, i));
-      if (!STOP.has(h)) out[count++] = h;
+      let h = FNV_OFFSET;
+      let h1 = 0;
+      let h2 = 0;
+      let h3 = 0;
+      do {
+        h3 = h2;
+        h2 = h1;
+        h1 = h;
+        h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
+        i++;
+      } while (i < n && isWordUnit(text.charCodeAt(i)));
+      const cut = i - stem(text, start, i);
+      const stemmed = cut === 0 ? h : cut === 1 ? h1 : cut === 2 ? h2 : h3;
+      if (!isStop(stemmed)) out[count++] = stemmed;
     } else {
       i++;
     }
@@ -174,13 +223,14 @@ function addTokens(
   for (let i = 0; i < count; i++) {
     const a = tokens[i]!;
     // Unigram, then the pair with the next token; the second half of each 64-bit hash is derived.
-    addToPlanes(hiPlanes, fmix32(a), plane);
-    addToPlanes(loPlanes, fmix32(a ^ 0x5bd1e995), plane);
+    addToPlanes(hiPlanes, mix32(a), plane);
+    addToPlanes(loPlanes, mix32(a ^ 0x5bd1e995), plane);
     total += 1 << plane;
     if (withPairs && i + 1 < count) {
-      const pair = Math.imul(a, 0x01000193) ^ fmix32(tokens[i + 1]! + 0x9e3779b9);
-      addToPlanes(hiPlanes, fmix32(pair), plane);
-      addToPlanes(loPlanes, fmix32(pair ^ 0x27d4eb2f), plane);
+      // Arithmetic mod 2^32, as the hash was first written with unsigned token hashes.
+      const pair = Math.imul(a, 0x01000193) ^ mix32((tokens[i + 1]! + 0x9e3779b9) | 0);
+      addToPlanes(hiPlanes, mix32(pair), plane);
+      addToPlanes(loPlanes, mix32(pair ^ 0x27d4eb2f), plane);
       total += 1 << plane;
     }
   }
