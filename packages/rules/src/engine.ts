@@ -9,6 +9,7 @@ import {
 } from '@regwatch/contracts';
 import { AhoCorasick } from './aho-corasick.js';
 import { extractIdentifiers, IDENTIFIER_CUES } from './identifiers.js';
+import { needsAsciiDigit } from './needs-digit.js';
 import {
   createFolder,
   isWordAt,
@@ -57,6 +58,8 @@ interface Use {
   ref: number;
   /** The term's text as written, for evidence. */
   term: string;
+  /** `term:<term>` (or `watch:<term>`): the evidence rule, made once at compile time. */
+  rule: string;
   left: boolean;
   right: boolean;
   /** For case-sensitive terms: the original form the source text must have (after NFKC). */
@@ -69,6 +72,8 @@ interface Hit {
   kind: Kind;
   ref: number;
   term: string;
+  /** The evidence rule of a term or pattern hit (`term:…`, `pattern:…`, `watch:…`). */
+  rule: string;
   field: Field;
   start: number;
   end: number;
@@ -81,6 +86,8 @@ interface Spec {
   factor: number;
   except: number[];
   names: string[];
+  /** `unless:<names joined by |>`, for evidence. */
+  rule: string;
 }
 
 interface TermRule {
@@ -94,6 +101,8 @@ interface TermRule {
 
 interface ComboRule {
   id: string;
+  /** `combo:<id>`: its aggregation key and evidence rule. */
+  rule: string;
   first: number;
   rest: number[];
   window: number;
@@ -103,6 +112,8 @@ interface ComboRule {
 
 interface EntityRule {
   name: string;
+  /** `entity:<name>`: its aggregation key and evidence rule. */
+  rule: string;
   major: boolean;
   topics: Array<[number, number]>;
   jurisdiction: string | undefined;
@@ -110,7 +121,11 @@ interface EntityRule {
 
 interface PatternRule {
   id: string;
+  /** `pattern:<id>`: its aggregation key and evidence rule. */
+  rule: string;
   regex: RegExp;
+  /** Every match holds an ASCII digit: skipped on text without one. */
+  needsDigit: boolean;
   topics: Array<[number, number]>;
   jurisdiction: string | undefined;
   weight: number;
@@ -190,6 +205,7 @@ export function compileRules(rules: Rules): Engine {
       kind,
       ref,
       term: raw,
+      rule: `term:${raw}`,
       left: left && isWordChar(norm[0]),
       right: right && isWordChar(norm[norm.length - 1]),
       exact: caseSensitive ? body.normalize('NFKC') : undefined,
@@ -215,6 +231,7 @@ export function compileRules(rules: Rules): Engine {
       factor: s.factor,
       except: (s.except ?? []).map(resolveRef),
       names: s.groups,
+      rule: `unless:${s.groups.join('|')}`,
     }));
   const topicPairs = (weights: Partial<Record<Topic, number>> | undefined): Array<[number, number]> =>
     Object.entries(weights ?? {}).map(([t, w]) => [TOPIC_INDEX.get(t)!, w as number]);
@@ -238,6 +255,7 @@ export function compileRules(rules: Rules): Engine {
 
   const combos: ComboRule[] = rules.combos.map((c) => ({
     id: c.id,
+    rule: `combo:${c.id}`,
     first: resolveRef(c.all[0]!),
     rest: c.all.slice(1).map(resolveRef),
     window: c.window,
@@ -261,12 +279,20 @@ export function compileRules(rules: Rules): Engine {
   const entities: EntityRule[] = rules.entities.map((e, i) => {
     for (const a of e.aliases) addTerm(a, Kind.Entity, i, false);
     for (const a of e.caseAliases ?? []) addTerm(a, Kind.Entity, i, true);
-    return { name: e.name, major: e.major, topics: topicPairs(e.topics), jurisdiction: e.jurisdiction };
+    return {
+      name: e.name,
+      rule: `entity:${e.name}`,
+      major: e.major,
+      topics: topicPairs(e.topics),
+      jurisdiction: e.jurisdiction,
+    };
   });
 
   const patterns: PatternRule[] = rules.patterns.map((p) => ({
     id: p.id,
+    rule: `pattern:${p.id}`,
     regex: new RegExp(p.regex, 'gu'),
+    needsDigit: needsAsciiDigit(p.regex),
     topics: topicPairs(p.topics),
     jurisdiction: p.jurisdiction,
     weight: p.weight,
@@ -294,7 +320,8 @@ export function compileRules(rules: Rules): Engine {
     patterns,
     groupCount: groupNames.length,
     criticalGroups,
-    neutralizerIds: rules.neutralizers.map((n) => n.id),
+    neutralizerRules: rules.neutralizers.map((n) => `neutral:${n.id}`),
+    jurisdictionRules: new Map(),
     watchMatcher(terms) {
       const key = terms.join('\u0000');
       let m = watchCache.get(key);
@@ -341,6 +368,7 @@ function compileWatch(terms: readonly string[], normalize: Normalizer): WatchMat
       kind: Kind.Watch,
       ref: p,
       term: raw,
+      rule: `watch:${raw}`,
       left: left && isWordChar(norm[0]),
       right: right && isWordChar(norm[norm.length - 1]),
       exact: undefined,
@@ -365,7 +393,10 @@ interface CompiledContext {
   patterns: PatternRule[];
   groupCount: number;
   criticalGroups: number[];
-  neutralizerIds: string[];
+  /** `neutral:<id>` per neutralizer. */
+  neutralizerRules: string[];
+  /** `jurisdiction:<code>`, made on first use. */
+  jurisdictionRules: Map<string, string>;
   watchMatcher(terms: readonly string[]): WatchMatcher;
 }
 
@@ -418,12 +449,22 @@ function collectHits(
         // A prefix term's evidence quotes the whole word ("smuggl*" → "smugglers").
         let stop = end;
         if (use.extend) while (stop < text.length && isWordAt(text, stop)) stop++;
-        out.push({ kind: use.kind, ref: use.ref, term: use.term, field, start, end: stop });
+        out.push({ kind: use.kind, ref: use.ref, term: use.term, rule: use.rule, field, start, end: stop });
       }
     },
     matcher.boundaries,
     isWordAt,
   );
+}
+
+/** `jurisdiction:<code>`, made once per code (codes come from the taxonomy, a few dozen). */
+function jurisdictionRule(ctx: CompiledContext, code: string): string {
+  let rule = ctx.jurisdictionRules.get(code);
+  if (rule === undefined) {
+    rule = `jurisdiction:${code}`;
+    ctx.jurisdictionRules.set(code, rule);
+  }
+  return rule;
 }
 
 const overlaps = (a: Hit, b: Hit): boolean => a.field === b.field && a.start < b.end && b.start < a.end;
@@ -469,19 +510,25 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
   const raw: Hit[] = [];
   for (const f of [0, 1] as const) {
     collectHits(ctx, norms[f], originals[f], f, raw);
+    const { text, hasDigit } = norms[f];
     ctx.patterns.forEach((p, i) => {
+      if (p.needsDigit && !hasDigit) return;
       p.regex.lastIndex = 0;
       let count = 0;
-      for (
-        let m = p.regex.exec(norms[f].text);
-        m !== null && count < MAX_PATTERN_MATCHES;
-        m = p.regex.exec(norms[f].text)
-      ) {
+      for (let m = p.regex.exec(text); m !== null && count < MAX_PATTERN_MATCHES; m = p.regex.exec(text)) {
         if (m[0].length === 0) {
           p.regex.lastIndex++;
           continue;
         }
-        raw.push({ kind: Kind.Pattern, ref: i, term: p.id, field: f, start: m.index, end: m.index + m[0].length });
+        raw.push({
+          kind: Kind.Pattern,
+          ref: i,
+          term: p.id,
+          rule: p.rule,
+          field: f,
+          start: m.index,
+          end: m.index + m[0].length,
+        });
         count++;
       }
     });
@@ -583,16 +630,21 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
       const neg = specMatch(spec, anchor);
       if (neg === undefined) continue;
       if (spec.except.some((g) => findNear(g, anchor, spec.window) !== undefined)) continue;
-      pushEvidence(neg, 'negative', `unless:${spec.names.join('|')}`, -weight * f * (1 - spec.factor), topic, 1);
+      pushEvidence(neg, 'negative', spec.rule, -weight * f * (1 - spec.factor), topic, 1);
       f *= spec.factor;
     }
     return f;
   };
 
   // 4. Topic contributions: each term entry, combo, entity and pattern counts once (its best occurrence).
-  const contributions: Array<Map<string, Contribution>> = TOPICS.map(() => new Map());
+  // Made on a topic's first contribution: most items contribute to one topic or none.
+  const contributions: Array<Map<string, Contribution> | undefined> = new Array(TOPICS.length);
   const contribute = (topic: number, key: string, c: Contribution): void => {
-    const m = contributions[topic]!;
+    let m = contributions[topic];
+    if (m === undefined) {
+      m = new Map();
+      contributions[topic] = m;
+    }
     const prev = m.get(key);
     if (prev === undefined || c.weight > prev.weight) m.set(key, c);
   };
@@ -608,7 +660,7 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
       w *= best >= 0 ? best : rule.otherwise;
     }
     if (rule.unless.length > 0 && w > 0) w *= applyUnless(rule.unless, h, w, topic);
-    if (w > 0) contribute(rule.topic, rule.key, { weight: w, hit: h, rule: `term:${h.term}` });
+    if (w > 0) contribute(rule.topic, rule.key, { weight: w, hit: h, rule: h.rule });
   }
 
   for (const combo of ctx.combos) {
@@ -630,10 +682,10 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
       let w = weight * best.factor;
       if (combo.unless.length > 0) w *= applyUnless(combo.unless, best.hit, w, TOPICS[topic]!);
       if (w > 0)
-        contribute(topic, `combo:${combo.id}`, {
+        contribute(topic, combo.rule, {
           weight: w,
           hit: best.hit,
-          rule: `combo:${combo.id}`,
+          rule: combo.rule,
           partners: best.partners,
         });
     }
@@ -657,18 +709,18 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
     if (!seenEntities.has(h.ref)) {
       seenEntities.add(h.ref);
       entityNames.push(e.name);
-      pushEvidence(h, 'entity', `entity:${e.name}`, 0, e.name, 3);
+      pushEvidence(h, 'entity', e.rule, 0, e.name, 3);
     }
     if (e.major) hasMajor = true;
     for (const [topic, weight] of e.topics)
-      contribute(topic, `entity:${e.name}`, { weight: weight * boost(h), hit: h, rule: `entity:${e.name}` });
-    if (e.jurisdiction !== undefined) addJurisdiction(e.jurisdiction, `entity:${e.name}`, 1, h);
+      contribute(topic, e.rule, { weight: weight * boost(h), hit: h, rule: e.rule });
+    if (e.jurisdiction !== undefined) addJurisdiction(e.jurisdiction, e.rule, 1, h);
   }
   for (const h of patternHits) {
     const p = ctx.patterns[h.ref]!;
     for (const [topic, weight] of p.topics)
-      contribute(topic, `pattern:${p.id}`, { weight: weight * boost(h), hit: h, rule: `pattern:${p.id}` });
-    if (p.jurisdiction !== undefined) addJurisdiction(p.jurisdiction, `pattern:${p.id}`, p.weight, h);
+      contribute(topic, p.rule, { weight: weight * boost(h), hit: h, rule: p.rule });
+    if (p.jurisdiction !== undefined) addJurisdiction(p.jurisdiction, p.rule, p.weight, h);
   }
   for (const h of jurisdictionHits) {
     const j = ctx.jurisdictionEntries[h.ref]!;
@@ -677,11 +729,13 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
 
   // 5. Scores. A topic's score is the sum of its contributions; the item is flagged when the best
   // topic reaches the threshold. `score` maps the best topic onto 0..1 so that the threshold is 0.5.
-  const topicScores = contributions.map((m) => {
+  const topicScores: number[] = [];
+  for (let i = 0; i < TOPICS.length; i++) {
     let s = 0;
-    for (const c of m.values()) s += c.weight;
-    return s;
-  });
+    const m = contributions[i];
+    if (m !== undefined) for (const c of m.values()) s += c.weight;
+    topicScores.push(s);
+  }
   let bestScore = 0;
   for (const s of topicScores) bestScore = Math.max(bestScore, s);
   const flagged = bestScore >= settings.flagThreshold;
@@ -692,12 +746,14 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
         .sort((a, b) => b[1] - a[1])
         .map(([t]) => t)
     : [];
-  topicScores.forEach((_, i) => {
-    for (const c of contributions[i]!.values()) {
+  for (let i = 0; i < TOPICS.length; i++) {
+    const m = contributions[i];
+    if (m === undefined) continue;
+    for (const c of m.values()) {
       pushEvidence(c.hit, 'topic', c.rule, c.weight, TOPICS[i], 0);
       for (const p of c.partners ?? []) pushEvidence(p, 'context', c.rule, 0, TOPICS[i], 2);
     }
-  });
+  }
 
   const jurisdictions: string[] = [];
   for (const [code, m] of jurisdictionScores) {
@@ -709,10 +765,10 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
     }
     if (total >= settings.jurisdictionThreshold) {
       jurisdictions.push(code);
-      if (best) pushEvidence(best.hit, 'jurisdiction', `jurisdiction:${code}`, total, code, 2);
+      if (best) pushEvidence(best.hit, 'jurisdiction', jurisdictionRule(ctx, code), total, code, 2);
     }
   }
-  for (const n of neutral) pushEvidence(n, 'negative', `neutral:${ctx.neutralizerIds[n.ref]}`, 0, undefined, 1);
+  for (const n of neutral) pushEvidence(n, 'negative', ctx.neutralizerRules[n.ref]!, 0, undefined, 1);
 
   // 6. Severity (see SEVERITIES in contracts):
   //   info     – not flagged;
@@ -736,7 +792,7 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
     for (const h of watchHits) {
       if (seen.has(h.ref)) continue;
       seen.add(h.ref);
-      pushEvidence(h, 'watch', `watch:${h.term}`, 0, h.term, 0);
+      pushEvidence(h, 'watch', h.rule, 0, h.term, 0);
     }
     if (flagged && watchHits.length > 0) {
       severity = SEVERITIES[Math.min(SEVERITIES.length - 1, SEVERITIES.indexOf(severity) + 1)]!;
