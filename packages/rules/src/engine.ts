@@ -10,15 +10,7 @@ import {
 import { AhoCorasick } from './aho-corasick.js';
 import { extractIdentifiers, IDENTIFIER_CUES } from './identifiers.js';
 import { needsAsciiDigit } from './needs-digit.js';
-import {
-  createFolder,
-  isWordAt,
-  isWordChar,
-  type NormalizedText,
-  type Normalizer,
-  normalizerWith,
-  ScratchNormalizer,
-} from './normalize.js';
+import { createFolder, isWordAt, isWordChar, type Normalizer, normalizerWith, ScratchNormalizer } from './normalize.js';
 import { exactHash, formatStoryId, outletSuffixStart, simhashOfNormalized } from './story.js';
 import type { ContextSpec, Rules } from './taxonomy.js';
 
@@ -404,7 +396,7 @@ interface CompiledContext {
  * The story id from the text already normalized for matching (one normalization per field). Items
  * that differ only in case, width, accents, punctuation or an outlet suffix share it.
  */
-function storyIdOf(originals: [string, string], norms: [NormalizedText, NormalizedText]): string {
+function storyIdOf(originals: [string, string], norms: [ScratchNormalizer, ScratchNormalizer]): string {
   const cut = outletSuffixStart(originals[0]);
   const titleLength = norms[0].text.length;
   let titleEnd = titleLength;
@@ -429,7 +421,7 @@ function commonBoundaries(uses: Use[][]): Uint8Array {
 /** Collects the automaton's matches on one field that pass their boundary and case checks. */
 function collectHits(
   matcher: { automaton: AhoCorasick; uses: Use[][]; boundaries: Uint8Array },
-  norm: NormalizedText,
+  norm: ScratchNormalizer,
   original: string,
   field: Field,
   out: Hit[],
@@ -443,7 +435,7 @@ function collectHits(
         if (use.left && start > 0 && isWordAt(text, start - 1)) continue;
         if (use.right && end < text.length && isWordAt(text, end)) continue;
         if (use.exact !== undefined) {
-          const orig = original.slice(norm.starts[start]!, norm.ends[end - 1]!).normalize('NFKC');
+          const orig = original.slice(norm.starts[start]!, norm.endOf(end - 1)).normalize('NFKC');
           if (orig !== use.exact) continue;
         }
         // A prefix term's evidence quotes the whole word ("smuggl*" → "smugglers").
@@ -609,7 +601,7 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
   ): void => {
     const norm = norms[h.field];
     const start = norm.starts[h.start]!;
-    const end = norm.ends[h.end - 1]!;
+    const end = norm.endOf(h.end - 1);
     const ev: Evidence = {
       field: FIELD_NAMES[h.field],
       start,

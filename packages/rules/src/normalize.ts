@@ -83,24 +83,35 @@ export function createFolder(charMap: ReadonlyMap<string, string> = new Map()): 
 
 /**
  * A normalizer that folds into buffers it keeps and reuses: `run` returns the instance itself, whose
- * `starts`/`ends` are valid for indices below `text.length` until the next `run` (they may be longer).
- * For a synchronous caller that needs one field at a time (the classifier keeps one per field): copying
- * the offsets out cost more than the folding itself (two typed arrays per field, off the V8 heap).
+ * `starts` are valid for indices below `text.length` until the next `run` (the array may be longer),
+ * and whose `endOf(i)` gives what `ends[i]` of a {@link NormalizedText} would. For a synchronous
+ * caller that needs one field at a time (the classifier keeps one per field): copying the offsets out
+ * cost more than the folding itself (two typed arrays per field, off the V8 heap).
  */
-export class ScratchNormalizer implements NormalizedText {
+export class ScratchNormalizer {
   text = '';
   starts = new Uint32Array(1024);
-  ends = new Uint32Array(1024);
   /** Whether `text` holds an ASCII digit (regex patterns that need one are skipped otherwise). */
   hasDigit = false;
-  private out = new Uint16Array(1024);
-  /** One byte per code unit while every unit is below 256: a Buffer makes its string fastest. */
+  private input = '';
+  /** The folded text while every code unit is below 256 (a Buffer makes its string fastest)… */
   private bytes = Buffer.allocUnsafe(1024);
+  /** …and once one is not: from then on the text is written here only. */
+  private out = new Uint16Array(1024);
 
   constructor(private readonly fold: Folder) {}
 
+  /**
+   * End offset (exclusive) in the original of the character that produced `text[i]`: every folded
+   * unit comes from one code point, and `starts[i]` is where that code point begins.
+   */
+  endOf(i: number): number {
+    const start = this.starts[i]!;
+    return start + ((this.input.codePointAt(start) as number) > 0xffff ? 2 : 1);
+  }
+
   private grow(len: number, need: number): void {
-    const cap = Math.max(this.out.length * 2, len + need + 16);
+    const cap = Math.max(this.starts.length * 2, len + need + 16);
     const o = new Uint16Array(cap);
     o.set(this.out.subarray(0, len));
     this.out = o;
@@ -110,71 +121,84 @@ export class ScratchNormalizer implements NormalizedText {
     const s = new Uint32Array(cap);
     s.set(this.starts.subarray(0, len));
     this.starts = s;
-    const e = new Uint32Array(cap);
-    e.set(this.ends.subarray(0, len));
-    this.ends = e;
   }
 
   run(input: string): this {
     const n = input.length;
-    // Folding rarely grows text (ligatures, ㎏); grow up front for the common case.
-    if (n + 16 > this.out.length) this.grow(0, n + 16);
-    let { out, bytes, starts, ends } = this;
-    let cap = out.length;
+    this.input = input;
+    // Folding rarely grows text (ligatures, ㎏); grow up front for the common case. After that, only
+    // a non-ASCII character can outgrow the buffers: the ASCII loops below need no checks.
+    if (n + 16 > this.starts.length) this.grow(0, n + 16);
     let len = 0;
     let lastWasSpace = true; // true at the start, so leading white space is dropped
-    let wide = 0; // OR of the code units written: below 256, the text is one byte per unit
+    let isWide = false; // a unit ≥ 256 was written: the text is in `out`, no longer in `bytes`
     let hasDigit = false;
     let i = 0;
     while (i < n) {
-      const c = input.charCodeAt(i);
-      if (c < 128) {
-        // ASCII fast path: the common case for English feeds.
-        if (c === 32 || c === 45 || c === 95 || (c >= 9 && c <= 13)) {
-          if (!lastWasSpace) {
-            out[len] = 32;
+      // A run of ASCII (the common case for English feeds), with the arrays fixed for the loop. The
+      // two copies differ only in the array written.
+      const starts = this.starts;
+      if (!isWide) {
+        const bytes = this.bytes;
+        for (; i < n; i++) {
+          const c = input.charCodeAt(i);
+          if (c >= 128) break;
+          if (c === 32 || c === 45 || c === 95 || (c >= 9 && c <= 13)) {
+            if (lastWasSpace) continue;
             bytes[len] = 32;
-            starts[len] = i;
-            ends[len++] = i + 1;
+            starts[len++] = i;
             lastWasSpace = true;
+          } else {
+            if (c >= 48 && c <= 57) hasDigit = true;
+            bytes[len] = c >= 65 && c <= 90 ? c + 32 : c;
+            starts[len++] = i;
+            lastWasSpace = false;
           }
-        } else {
-          const lower = c >= 65 && c <= 90 ? c + 32 : c;
-          if (c >= 48 && c <= 57) hasDigit = true;
-          out[len] = lower;
-          bytes[len] = lower;
-          starts[len] = i;
-          ends[len++] = i + 1;
-          lastWasSpace = false;
         }
-        i++;
-        continue;
+      } else {
+        const out = this.out;
+        for (; i < n; i++) {
+          const c = input.charCodeAt(i);
+          if (c >= 128) break;
+          if (c === 32 || c === 45 || c === 95 || (c >= 9 && c <= 13)) {
+            if (lastWasSpace) continue;
+            out[len] = 32;
+            starts[len++] = i;
+            lastWasSpace = true;
+          } else {
+            if (c >= 48 && c <= 57) hasDigit = true;
+            out[len] = c >= 65 && c <= 90 ? c + 32 : c;
+            starts[len++] = i;
+            lastWasSpace = false;
+          }
+        }
       }
+      if (i >= n) break;
+
       const cp = input.codePointAt(i) as number;
       const width = cp > 0xffff ? 2 : 1;
       const s = this.fold(cp);
       if (s === ' ') {
         if (!lastWasSpace) {
-          out[len] = 32;
-          bytes[len] = 32;
-          starts[len] = i;
-          ends[len++] = i + width;
+          if (isWide) this.out[len] = 32;
+          else this.bytes[len] = 32;
+          this.starts[len++] = i;
           lastWasSpace = true;
         }
       } else if (s.length > 0) {
-        if (len + s.length > cap - (n - i)) {
-          this.grow(len, s.length + (n - i));
-          ({ out, bytes, starts, ends } = this);
-          cap = out.length;
-        }
+        // Keep room for one unit per remaining input unit, as the ASCII loops assume.
+        if (len + s.length > this.starts.length - (n - i)) this.grow(len, s.length + (n - i));
         for (let k = 0; k < s.length; k++) {
           const u = s.charCodeAt(k);
           if (u >= 48 && u <= 57) hasDigit = true;
-          wide |= u;
-          out[len] = u;
-          bytes[len] = u;
-          starts[len] = i;
-          ends[len++] = i + width;
+          if (!isWide && u >= 256) {
+            // The first unit that does not fit a byte: move the text so far to the 16-bit buffer.
+            for (let j = 0; j < len; j++) this.out[j] = this.bytes[j]!;
+            isWide = true;
+          }
+          if (isWide) this.out[len] = u;
+          else this.bytes[len] = u;
+          this.starts[len++] = i;
         }
         lastWasSpace = false;
       }
@@ -183,7 +207,7 @@ export class ScratchNormalizer implements NormalizedText {
     // Drop one trailing space so patterns and text agree on "no space at the ends".
     if (len > 0 && lastWasSpace) len--;
     this.hasDigit = hasDigit;
-    this.text = wide < 256 ? bytes.toString('latin1', 0, len) : codeUnitsToString(out, len);
+    this.text = isWide ? codeUnitsToString(this.out, len) : this.bytes.toString('latin1', 0, len);
     return this;
   }
 }
@@ -214,9 +238,11 @@ export function normalizerWith(fold: Folder, withOffsets = true): Normalizer {
   const scratch = new ScratchNormalizer(fold);
   const EMPTY = new Uint32Array(0);
   return (input: string): NormalizedText => {
-    const { text, starts, ends } = scratch.run(input);
+    const { text, starts } = scratch.run(input);
     if (!withOffsets) return { text, starts: EMPTY, ends: EMPTY };
-    return { text, starts: starts.slice(0, text.length), ends: ends.slice(0, text.length) };
+    const ends = new Uint32Array(text.length);
+    for (let i = 0; i < text.length; i++) ends[i] = scratch.endOf(i);
+    return { text, starts: starts.slice(0, text.length), ends };
   };
 }
 
