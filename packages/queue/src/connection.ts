@@ -1,4 +1,5 @@
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import { CoalescingConnector } from './coalesce-writes.js';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -51,15 +52,19 @@ function backoff(times: number): number {
 export function createRedis(
   target: string | RedisTarget = DEFAULT_REDIS_URL,
   role: ConnectionRole = 'worker',
-  extra: RedisOptions = {},
+  extra: RedisOptions & { coalesceWrites?: boolean } = {},
 ): Redis {
   const { url = DEFAULT_REDIS_URL, clusterNodes } = typeof target === 'string' ? { url: target } : target;
+  const { coalesceWrites = true, ...options } = extra;
   const common: RedisOptions = {
     lazyConnect: false,
     connectionName: `regwatch-${role}`,
     // Reconnect with a capped backoff; BullMQ workers resume consuming once Redis is back.
     retryStrategy: backoff,
-    ...extra,
+    // Commands written at the same moment leave in one system call (see coalesce-writes.ts). An
+    // option rather than a hook, so connections duplicated from this one (BullMQ's) have it too.
+    ...(coalesceWrites ? { Connector: CoalescingConnector as unknown as RedisOptions['Connector'] } : {}),
+    ...options,
   };
   if (clusterNodes && clusterNodes.length > 0) return createCluster(clusterNodes, url, role, common);
   if (role === 'worker') return new Redis(url, { ...common, maxRetriesPerRequest: null });
