@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--json] [--no-scale] [--keep-logs] [--no-warmup]`: measures regwatch against BullMQ's own limit on
+ * `pnpm bench [--json] [--no-scale] [--keep-logs] [--no-warmup] [--reference-coalesced]`: measures regwatch against BullMQ's own limit on
  * this machine, against the local Redis (REDIS_URL, default 127.0.0.1:6379) under its own key
  * prefixes, deleted afterwards. Prints figures and marks missed targets; exits 0 unless the run
  * itself broke. `pnpm bench --profile` instead runs the pipeline once at saturation with CPU
@@ -29,6 +29,8 @@ const args = new Set(process.argv.slice(2));
 const isJson = args.has('--json');
 const withScale = !args.has('--no-scale');
 const isProfile = args.has('--profile');
+/** Also run the reference chain with regwatch's write coalescing, to show what it does for BullMQ alone. */
+const referenceCoalesced = args.has('--reference-coalesced');
 /** For comparing with runs of trees from before the warm-up existed. */
 const noWarmup = args.has('--no-warmup');
 let keepLogs = args.has('--keep-logs');
@@ -182,6 +184,22 @@ async function main(): Promise<void> {
       pacedSeconds: SIZES.pacedSeconds,
     });
     emit('reference', reference);
+    let coalescedReference: Awaited<ReturnType<typeof runReference>> | undefined;
+    if (referenceCoalesced) {
+      progress("reference again, with regwatch's write coalescing (not the yardstick)");
+      coalescedReference = await runReference({
+        redis,
+        redisUrl,
+        prefix: prefix('refc'),
+        logDir: workDir,
+        saturationJobs: SIZES.referenceJobs,
+        warmupJobs: noWarmup ? 0 : SIZES.warmupJobs,
+        pacedRate: SIZES.pacedRate,
+        pacedSeconds: SIZES.pacedSeconds,
+        coalesced: true,
+      });
+      emit('reference-coalesced', coalescedReference);
+    }
 
     const pipeline: PipelineResult[] = [];
     let deliveries: DeliveriesResult | undefined;
@@ -241,6 +259,7 @@ async function main(): Promise<void> {
     const results: BenchResults = {
       machine: m,
       reference,
+      ...(coalescedReference ? { coalescedReference } : {}),
       pipeline,
       deliveries,
       classifier,

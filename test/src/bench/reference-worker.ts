@@ -16,7 +16,12 @@ if (!queueName || !nextName || !prefix || !process.send) {
   process.exit(2);
 }
 const send = process.send.bind(process);
-const redis = createRedis(process.env.REDIS_URL, 'worker');
+// Bare BullMQ: a plain ioredis connection, without regwatch's write coalescing (coalesce-writes.ts),
+// which is part of what the pipeline is measured with, not of the yardstick. `--reference-coalesced`
+// runs the chain with it as well, to show what it does for BullMQ alone.
+const redis = createRedis(process.env.REDIS_URL, 'worker', {
+  coalesceWrites: process.env.BENCH_REFERENCE_COALESCED === '1',
+});
 // Same queue options (retention of finished jobs) as regwatch's queues, so Redis does the same work per job.
 const next = nextName === '-' ? undefined : createQueue(nextName, { connection: redis, prefix });
 

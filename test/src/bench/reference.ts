@@ -35,6 +35,11 @@ export interface ReferenceOptions {
   pacedSeconds: number;
   /** Count the chain's Redis commands through MONITOR (slows it down; for `--profile`). */
   monitor?: boolean;
+  /**
+   * Give the chain's connections regwatch's write coalescing (`--reference-coalesced`): not the
+   * yardstick, which is bare BullMQ, but a view of what coalescing does for BullMQ alone.
+   */
+  coalesced?: boolean;
 }
 
 /**
@@ -47,7 +52,12 @@ export interface ReferenceOptions {
 export async function runReference(opts: ReferenceOptions): Promise<ReferenceResult> {
   const concurrency = { a: 8, b: 8, c: 32 };
   const script = join(fileURLToPath(new URL('.', import.meta.url)), 'reference-worker.js');
-  const env = { ...process.env, REDIS_URL: opts.redisUrl, BENCH_PREFIX: opts.prefix };
+  const env = {
+    ...process.env,
+    REDIS_URL: opts.redisUrl,
+    BENCH_PREFIX: opts.prefix,
+    BENCH_REFERENCE_COALESCED: opts.coalesced ? '1' : '0',
+  };
   const stages: Array<[string, string, number]> = [
     ['ref-a', 'ref-b', concurrency.a],
     ['ref-b', 'ref-c', concurrency.b],

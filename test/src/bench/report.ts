@@ -20,6 +20,8 @@ export interface Machine {
 export interface BenchResults {
   machine: Machine;
   reference: ReferenceResult;
+  /** `--reference-coalesced`: the chain again with regwatch's write coalescing (informational). */
+  coalescedReference?: ReferenceResult;
   pipeline: PipelineResult[];
   deliveries: DeliveriesResult;
   classifier: ClassifierResult;
@@ -66,6 +68,7 @@ export function summarize(r: BenchResults): Record<string, unknown> {
     kind: 'summary',
     pipeline_vs_reference: ratio,
     reference_jobs_per_sec: r.reference.jobsPerSec,
+    ...(r.coalescedReference ? { reference_coalesced_jobs_per_sec: r.coalescedReference.jobsPerSec } : {}),
     reference_latency_ms: pick(r.reference.latency),
     pipeline_items_per_sec: base.saturation.itemsPerSec,
     pipeline_latency_ms: base.paced ? pick(base.paced.latency) : undefined,
@@ -183,6 +186,17 @@ export function formatHuman(r: BenchResults): string {
       r.reference.complete ? '' : 'INCOMPLETE',
     ],
     ['', `latency p50/p95/p99 at ${num(r.reference.pacedRate)}/s`, lat(r.reference.latency), '', ''],
+    ...(r.coalescedReference
+      ? [
+          [
+            '',
+            "same chain with regwatch's write coalescing (not the yardstick)",
+            `${num(r.coalescedReference.jobsPerSec)} jobs/s`,
+            '',
+            r.coalescedReference.complete ? '' : 'INCOMPLETE',
+          ],
+        ]
+      : []),
     [
       'pipeline',
       'poller → classifier → notifier → webhook',
@@ -273,6 +287,9 @@ export function formatHuman(r: BenchResults): string {
   out.push(
     cpuLine('CPU ms per item, pipeline at saturation', base.saturation.cpuMsPerItem),
     cpuLine('CPU ms per chain, reference at saturation', r.reference.cpuMsPerJob),
+    ...(r.coalescedReference
+      ? [cpuLine('CPU ms per chain, reference with write coalescing', r.coalescedReference.cpuMsPerJob)]
+      : []),
     cpuLine('CPU ms per webhook delivery', r.deliveries.cpuMsPerDelivery),
     `Redis commands per item (INFO commandstats: every client, calls inside Lua scripts included): ${num(base.saturation.redisCallsPerItem, 1)} (${Object.entries(
       base.saturation.topRedisCalls,
