@@ -65,6 +65,12 @@ describe('story id values', () => {
     ).toBe('st-9492cde7e17e382a');
     expect(storyIdFor('', '')).toBe('st-0578ab1ba80edeb4');
   });
+
+  it('print both halves as eight lower-case hex digits', () => {
+    expect(formatStoryId({ hi: 0, lo: 0xabc })).toBe('st-0000000000000abc');
+    expect(formatStoryId({ hi: 0xffffffff, lo: 0x80000001 })).toBe('st-ffffffff80000001');
+    expect(formatStoryId({ hi: 0x0102a0b0, lo: 0x00ff0010 })).toBe('st-0102a0b000ff0010');
+  });
 });
 
 describe('StoryClusterer', () => {

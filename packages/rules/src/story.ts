@@ -264,9 +264,14 @@ export function hammingDistance(a: SimHash, b: SimHash): number {
   return popcount32((a.hi ^ b.hi) >>> 0) + popcount32((a.lo ^ b.lo) >>> 0);
 }
 
+/** Two hex digits per byte: `toString(16).padStart` per half cost ~0.4 µs per id. */
+const HEX_BYTES = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+const hex8 = (x: number): string =>
+  HEX_BYTES[x >>> 24]! + HEX_BYTES[(x >>> 16) & 255]! + HEX_BYTES[(x >>> 8) & 255]! + HEX_BYTES[x & 255]!;
+
 /** The story id for a hash: `st-` and 16 hex digits. Also a valid BullMQ job-id part (no `:`). */
 export function formatStoryId(h: SimHash): string {
-  return `st-${h.hi.toString(16).padStart(8, '0')}${h.lo.toString(16).padStart(8, '0')}`;
+  return `st-${hex8(h.hi)}${hex8(h.lo)}`;
 }
 
 /** Parses an id made by {@link formatStoryId} back into its hash. */
