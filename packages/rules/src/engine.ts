@@ -459,13 +459,31 @@ function jurisdictionRule(ctx: CompiledContext, code: string): string {
   return rule;
 }
 
+/**
+ * Sorts in place, stably, like Array.prototype.sort: by insertion for the few elements an item has
+ * (hits of one kind, evidence, topics), where the built-in sort's copy and set-up cost more.
+ */
+function sortSmall<T>(list: T[], compare: (a: T, b: T) => number): T[] {
+  if (list.length > 16) return list.sort(compare);
+  for (let i = 1; i < list.length; i++) {
+    const x = list[i]!;
+    let j = i - 1;
+    while (j >= 0 && compare(list[j]!, x) > 0) {
+      list[j + 1] = list[j]!;
+      j--;
+    }
+    list[j + 1] = x;
+  }
+  return list;
+}
+
 const overlaps = (a: Hit, b: Hit): boolean => a.field === b.field && a.start < b.end && b.start < a.end;
 const gapBetween = (a: Hit, b: Hit): number => Math.max(0, b.start - a.end, a.start - b.end);
 
 /** Drops hits strictly inside a longer hit of the same list ("Trade Representative" inside "U.S. Trade Representative"). */
 function dropContained(hits: Hit[]): Hit[] {
   if (hits.length < 2) return hits;
-  const sorted = hits.sort((a, b) => a.field - b.field || a.start - b.start || b.end - a.end);
+  const sorted = sortSmall(hits, (a, b) => a.field - b.field || a.start - b.start || b.end - a.end);
   const keep: Hit[] = [];
   let field = -1;
   let maxEnd = -1;
@@ -744,7 +762,7 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
       if (s >= settings.topicThreshold || s === bestScore) picked.push(i);
     }
     // A stable sort: equal scores keep the order of TOPICS.
-    picked.sort((x, y) => topicScores[y]! - topicScores[x]!);
+    sortSmall(picked, (x, y) => topicScores[y]! - topicScores[x]!);
     for (const i of picked) topics.push(TOPICS[i]!);
   }
   for (let i = 0; i < TOPICS.length; i++) {
@@ -807,14 +825,14 @@ function classifyWith(ctx: CompiledContext, input: ClassifyInput, opts: Classify
     order.sort((a, b) => priorities[a]! - priorities[b]! || evidence[b]!.weight - evidence[a]!.weight);
     kept = order.slice(0, settings.maxEvidence).map((i) => evidence[i]!);
   }
-  kept.sort((a, b) => (a.field === b.field ? a.start - b.start || a.end - b.end : a.field === 'title' ? -1 : 1));
+  sortSmall(kept, (a, b) => (a.field === b.field ? a.start - b.start || a.end - b.end : a.field === 'title' ? -1 : 1));
 
   return {
     flagged,
     score: Math.round(score * 10_000) / 10_000,
     severity,
     topics,
-    jurisdictions: jurisdictions.sort(),
+    jurisdictions: sortSmall(jurisdictions, (a, b) => (a < b ? -1 : a > b ? 1 : 0)),
     entities: entityNames,
     evidence: kept,
     rulesVersion: rules.version,
