@@ -16,6 +16,9 @@ const CDATA_MARKERS = /<!\[CDATA\[|\]\]>/g;
 const ESCAPED_MARKUP =
   /<\/?(?:a|p|br|img|div|span|b|i|em|strong|u|ul|ol|li|h[1-6]|table|tr|td|blockquote|font|iframe|script|style|figure|figcaption|hr|pre|code|small|sup|sub)\b[^>]*>/i;
 
+/** What {@link stripOnce} acts on: a tag, comment or CDATA start (all '<'), an entity, a CDATA end. */
+const PLAIN_TEXT_MAY_CHANGE = /[<&]|\]\]>/;
+
 function stripOnce(html: string): string {
   return decodeHTML(
     html
@@ -33,6 +36,9 @@ function stripOnce(html: string): string {
  * so no markup or entity leaks into the text the classifier reads.
  */
 export function htmlToText(html: string): string {
+  // Most titles, and many summaries, are plain text already: without '<', '&' or a CDATA end
+  // there is nothing for either pass to remove or decode, only whitespace to collapse.
+  if (!PLAIN_TEXT_MAY_CHANGE.test(html)) return html.replace(/[\s\u00a0\u200b\ufeff]+/g, ' ').trim();
   let text = stripOnce(html);
   if (ESCAPED_MARKUP.test(text) || /&(?:#\d+|#x[\da-f]+|[a-z][a-z\d]*);/i.test(text)) text = stripOnce(text);
   return text.replace(/[\s\u00a0\u200b\ufeff]+/g, ' ').trim();
