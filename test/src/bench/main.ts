@@ -202,6 +202,7 @@ async function main(): Promise<void> {
     }
 
     const pipeline: PipelineResult[] = [];
+    let referenceAfter: Awaited<ReturnType<typeof runReference>> | undefined;
     let deliveries: DeliveriesResult | undefined;
     for (const scale of withScale ? SIZES.scales : [1]) {
       const first = pipeline.length === 0;
@@ -225,6 +226,19 @@ async function main(): Promise<void> {
       emit('pipeline', result);
       await deletePrefix(redis, `${run}-p${scale}`);
       if (first) {
+        // The yardstick again, right after: the ratio is taken against the mean of both runs.
+        progress(`reference again (saturation only), ${SIZES.referenceJobs} jobs`);
+        referenceAfter = await runReference({
+          redis,
+          redisUrl,
+          prefix: prefix('ref2'),
+          logDir: workDir,
+          saturationJobs: SIZES.referenceJobs,
+          warmupJobs: noWarmup ? 0 : SIZES.warmupJobs,
+          pacedRate: SIZES.pacedRate,
+          pacedSeconds: 0,
+        });
+        emit('reference-after', referenceAfter);
         deliveries = await runDeliveries({
           redis,
           redisUrl,
@@ -259,6 +273,7 @@ async function main(): Promise<void> {
     const results: BenchResults = {
       machine: m,
       reference,
+      ...(referenceAfter ? { referenceAfter } : {}),
       ...(coalescedReference ? { coalescedReference } : {}),
       pipeline,
       deliveries,

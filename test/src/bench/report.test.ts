@@ -103,4 +103,16 @@ describe('targets', () => {
     expect(text).toMatch(/pipeline ÷ reference\s+0\.1\s+≥ 0\.5 ×\s+MISS/);
     expect(text).toContain('MISSED: pipeline_vs_reference, poller_full_polls_per_sec');
   });
+
+  it('takes the ratio against the mean of the reference runs before and after the pipeline', () => {
+    const r = results({ pipelinePerSec: 600, poller: true });
+    r.referenceAfter = { ...r.reference, jobsPerSec: 1400 };
+    const s = summarize(r);
+    expect(s['reference_jobs_per_sec']).toBe(1200);
+    expect(s['reference_runs_jobs_per_sec']).toEqual([1000, 1400]);
+    expect(s['pipeline_vs_reference']).toBe(0.5);
+    const text = formatHuman(r);
+    expect(text).toMatch(/mean of the runs before \/ after the pipeline\s+1,000 \/ 1,400/);
+    expect(text).toMatch(/pipeline ÷ reference\s+0\.5\s/);
+  });
 });
