@@ -97,21 +97,8 @@ function guardSocket(socket: Socket, guard: SocketGuard | undefined, secure: boo
       );
     } else if (!guard.policy.isAllowed(ip)) {
       socket.destroy(blockedAddressError(ip, guard.host, guard.policy));
-    } else {
-      judged.set(socket, guard.policy);
     }
   });
-}
-
-/** Sockets whose connected address the guard allowed, with the policy that allowed it. */
-const judged = new WeakMap<Socket, AddressPolicy>();
-
-/**
- * Whether `policy` itself allowed the address this socket connected to, when it connected: a
- * kept-alive socket need not be judged again on every request (its peer cannot change).
- */
-export function wasJudged(socket: Socket, policy: AddressPolicy): boolean {
-  return judged.get(socket) === policy;
 }
 
 type ConnectionOptions = Parameters<http.Agent['createConnection']>[0] & { [GUARD_OPTION]?: SocketGuard };

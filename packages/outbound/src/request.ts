@@ -16,7 +16,6 @@ import {
   GUARD_OPTION,
   getGuardedAgents,
   type SocketGuard,
-  wasJudged,
 } from './guarded-agent.js';
 import { parseContentEncoding, readBody } from './read-body.js';
 
@@ -230,10 +229,10 @@ function sendOnce(ctx: HopContext, isRetry = false): Promise<Hop> {
     ctx.signal.onAbort(onAbort);
 
     req.on('socket', (socket) => {
-      // A kept-alive socket skips lookup and connect; judge where it is connected before writing,
-      // unless the agent's guard already judged this socket when it connected (its peer cannot change).
+      // A kept-alive socket skips lookup and connect; judge where it is connected before writing
+      // (the policy remembers its verdicts, so this is a lookup for an address it has seen).
       const ip = socket.remoteAddress;
-      if (!socket.connecting && ip !== undefined && !wasJudged(socket, ctx.policy) && !ctx.policy.isAllowed(ip)) {
+      if (!socket.connecting && ip !== undefined && !ctx.policy.isAllowed(ip)) {
         finish(blockedAddressError(ip, host, ctx.policy));
       }
     });
