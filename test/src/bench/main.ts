@@ -20,7 +20,7 @@ import { measureAlertBytes } from './memory.js';
 import { type DeliveriesResult, type PipelineResult, runDeliveries, runPipeline } from './pipeline.js';
 import { processCpuMs, REPO_ROOT, terminateAll } from './procs.js';
 import { summarizeProfiles } from './profile.js';
-import { runReference } from './reference.js';
+import { type ReferenceResult, runReference } from './reference.js';
 import { type BenchResults, formatHuman, formatProfile, type Machine, summarize } from './report.js';
 import { round } from './stats.js';
 import { createStorySource } from './stories.js';
@@ -184,7 +184,7 @@ async function main(): Promise<void> {
       pacedSeconds: SIZES.pacedSeconds,
     });
     emit('reference', reference);
-    let coalescedReference: Awaited<ReturnType<typeof runReference>> | undefined;
+    let coalescedReference: ReferenceResult | undefined;
     if (referenceCoalesced) {
       progress("reference again, with regwatch's write coalescing (not the yardstick)");
       coalescedReference = await runReference({
@@ -202,7 +202,7 @@ async function main(): Promise<void> {
     }
 
     const pipeline: PipelineResult[] = [];
-    let referenceAfter: Awaited<ReturnType<typeof runReference>> | undefined;
+    let referenceAfter: ReferenceResult | undefined;
     let deliveries: DeliveriesResult | undefined;
     for (const scale of withScale ? SIZES.scales : [1]) {
       const first = pipeline.length === 0;
