@@ -45,11 +45,16 @@ const SIZES = {
   /**
    * Run through first and not measured, on both sides: the pipeline's classifier took ~4× longer per
    * item for its first few hundred (V8 had not compiled the rules engine yet) and its notifier opened
-   * a connection to each webhook endpoint, costs a running service has paid long before.
+   * a connection to each webhook endpoint, costs a running service has paid long before. 500 was
+   * not enough on either side: V8 was still optimizing (a fifth of the CPU went to its compiler
+   * threads in the pipeline's first seconds at saturation), and the reference chain ran about twice
+   * as fast after 3,000 chains as after 500. Both sides are measured warm.
    */
-  warmupItems: 500,
-  warmupJobs: 500,
+  warmupItems: 3000,
+  warmupJobs: 3000,
   deliveries: 2000,
+  /** The deliveries measurement's own warm-up: its notifier is a fresh process. */
+  deliveriesWarmup: 2000,
   baseFeeds: 64,
   baseSubscriptions: 64,
   /** Sink ports: deliveries go to one subscription per endpoint, pipeline subscriptions round-robin. */
@@ -248,6 +253,7 @@ async function main(): Promise<void> {
           engine,
           stories,
           count: SIZES.deliveries,
+          warmup: noWarmup ? 0 : SIZES.deliveriesWarmup,
           progress,
         });
         emit('deliveries', deliveries);

@@ -268,6 +268,8 @@ export interface DeliveriesOptions {
   engine: Engine;
   stories: StorySource;
   count: number;
+  /** Deliveries sent first and not measured: the notifier's code compiled by V8 and its connections open. */
+  warmup?: number;
   progress: (line: string) => void;
 }
 
@@ -284,8 +286,8 @@ export interface DeliveriesResult {
 /**
  * Webhook deliveries/s to the local sink: a notifier process with one subscription per sink
  * endpoint, one stored alert, and `count` delivery jobs for it (distinct delivery ids, round-robin
- * over the subscriptions) queued at once; measured at the sink. One subscription per endpoint
- * keeps a per-endpoint limit in the notifier from deciding the figure.
+ * over the subscriptions) queued at once; measured at the sink, after `warmup` deliveries that are
+ * not. One subscription per endpoint keeps a per-endpoint limit in the notifier from deciding the figure.
  */
 export async function runDeliveries(opts: DeliveriesOptions): Promise<DeliveriesResult> {
   const { redis, prefix, sink } = opts;
@@ -297,30 +299,42 @@ export async function runDeliveries(opts: DeliveriesOptions): Promise<Deliveries
   const services = await startServices(opts, ['notifier'], configYaml([], subs));
   const deliveries = createQueue(QUEUES.deliveries, { connection: redis, prefix });
   try {
-    opts.progress(`deliveries: ${opts.count} webhooks over ${subs.length} endpoints`);
     const alert = alertFor(opts.stories.take(1)[0]!, 0, 'bench-deliveries-0', opts.engine, new Date());
     await new AlertStore(redis, { prefix }).save(alert);
     const keys = subs.map((s) => channelKey(s.channel));
+    // `count` delivery jobs numbered from `from`, queued in bulks of 500, round-robin over the subscriptions.
+    const queue = async (from: number, count: number) => {
+      for (let i = 0; i < count; i += 500) {
+        await deliveries.addBulk(
+          Array.from({ length: Math.min(500, count - i) }, (_, k) => {
+            const n = from + i + k;
+            const j = n % subs.length;
+            const data: DeliveryJob = {
+              v: 1,
+              deliveryId: `d-bench-${n}`,
+              alertId: alert.id,
+              storyId: alert.storyId,
+              subscriptionId: subs[j]!.id,
+              channelKey: keys[j]!,
+            };
+            return { name: 'deliver', data, opts: { jobId: data.deliveryId, attempts: 1 } };
+          }),
+        );
+      }
+    };
+    const warmup = opts.warmup ?? 0;
+    if (warmup > 0) {
+      opts.progress(`deliveries: ${warmup} webhooks to warm up`);
+      sink.reset();
+      await queue(0, warmup);
+      if (!(await services.race(arrivals(sink, warmup)))) throw new Error('deliveries: the warm-up stalled');
+    }
+    opts.progress(`deliveries: ${opts.count} webhooks over ${subs.length} endpoints`);
     sink.reset();
     const pids = { ...services.pids, redis: await infoNumber(redis, 'server', 'process_id') };
     const cpu0 = cpuSnapshot(pids);
     const connections0 = sink.connections;
-    for (let i = 0; i < opts.count; i += 500) {
-      await deliveries.addBulk(
-        Array.from({ length: Math.min(500, opts.count - i) }, (_, k) => {
-          const j = (i + k) % subs.length;
-          const data: DeliveryJob = {
-            v: 1,
-            deliveryId: `d-bench-${i + k}`,
-            alertId: alert.id,
-            storyId: alert.storyId,
-            subscriptionId: subs[j]!.id,
-            channelKey: keys[j]!,
-          };
-          return { name: 'deliver', data, opts: { jobId: data.deliveryId, attempts: 1 } };
-        }),
-      );
-    }
+    await queue(warmup, opts.count);
     const complete = await services.race(arrivals(sink, opts.count));
     const cpu1 = cpuSnapshot(pids);
     const done = sink.received.length;
