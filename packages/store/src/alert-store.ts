@@ -68,7 +68,12 @@ export class AlertStore {
 
   /** How many alerts a story has (one per source), without loading them. */
   async storySize(storyId: string): Promise<number> {
-    return tickPipelineOf(this.redis).run<number>((p) => p.scard(this.key('story', storyId)));
+    return tickPipelineOf(this.redis).run<number>((p) => p.scard(this.storySetKey(storyId)));
+  }
+
+  /** The Redis set of a story's alert ids (its size is the story's size), for scripts that count it. */
+  storySetKey(storyId: string): string {
+    return this.key('story', storyId);
   }
 
   /** Newest first; `before` is an epoch-ms cursor. */

@@ -41,19 +41,24 @@ export interface DeliveryRecord {
 // One script call per attempt: the attempt list, the status hash (a success clears the previous
 // failure's code and error) and the alert/story indexes, all expiring. A script rather than MULTI:
 // one command, so it joins an auto-pipelined connection's batch instead of a write of its own.
-// KEYS[1] attempts, KEYS[2] status, KEYS[3..] indexes; ARGV: attempt JSON, max kept, ttl, score,
-// delivery id, ok (1/0), then status field/value pairs.
+// With ARGV[7] = '1' the last key is a set whose size (SCARD) is returned, read after the writes in
+// the same script: a delivery learns how many alerts its story has now without a command of its own.
+// KEYS[1] attempts, KEYS[2] status, KEYS[3..] indexes (then the set to count); ARGV: attempt JSON,
+// max kept, ttl, score, delivery id, ok (1/0), count (1/0), then status field/value pairs.
 const RECORD = `
 redis.call('RPUSH', KEYS[1], ARGV[1])
 redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 if ARGV[6] == '1' then redis.call('HDEL', KEYS[2], 'code', 'error') end
-redis.call('HSET', KEYS[2], unpack(ARGV, 7))
+redis.call('HSET', KEYS[2], unpack(ARGV, 8))
 redis.call('EXPIRE', KEYS[2], ARGV[3])
-for i = 3, #KEYS do
+local last = #KEYS
+if ARGV[7] == '1' then last = last - 1 end
+for i = 3, last do
   redis.call('ZADD', KEYS[i], ARGV[4], ARGV[5])
   redis.call('EXPIRE', KEYS[i], ARGV[3])
 end
+if ARGV[7] == '1' then return redis.call('SCARD', KEYS[#KEYS]) end
 return 1`;
 
 /**
@@ -86,7 +91,32 @@ export class DeliveryLog {
   }
 
   async record(attempt: DeliveryAttempt, meta: AttemptMeta = {}): Promise<void> {
-    const status: string[] = [
+    await this.run(attempt, meta, undefined);
+  }
+
+  /**
+   * Records an attempt, then counts the members of `setKey` (e.g. the alert store's story set,
+   * {@link AlertStore.storySetKey}) in the same script: the count is read after the record is
+   * written, atomically, at no extra command.
+   */
+  async recordAndCount(attempt: DeliveryAttempt, meta: AttemptMeta, setKey: string): Promise<number> {
+    return (await this.run(attempt, meta, setKey)) as number;
+  }
+
+  private run(attempt: DeliveryAttempt, meta: AttemptMeta, countKey: string | undefined): Promise<unknown> {
+    const keys = [this.key(attempt.deliveryId), this.statusKey(attempt.deliveryId)];
+    if (attempt.alertId !== '') keys.push(this.alertIndex(attempt.alertId));
+    if (meta.storyIds) for (const storyId of meta.storyIds) if (storyId !== '') keys.push(this.storyIndex(storyId));
+    if (countKey !== undefined) keys.push(countKey);
+    const at = Date.parse(attempt.at);
+    const args = [
+      JSON.stringify(attempt),
+      String(this.maxAttemptsKept),
+      String(this.retentionSeconds),
+      String(Number.isNaN(at) ? Date.now() : at),
+      attempt.deliveryId,
+      attempt.ok ? '1' : '0',
+      countKey !== undefined ? '1' : '0',
       'state',
       attempt.ok ? 'delivered' : 'retrying',
       'subscriptionId',
@@ -98,29 +128,12 @@ export class DeliveryLog {
       'lastAt',
       attempt.at,
     ];
-    if (meta.kind !== undefined) status.push('kind', meta.kind);
-    if (attempt.code !== undefined) status.push('code', String(attempt.code));
-    if (attempt.error !== undefined) status.push('error', attempt.error);
-    if (attempt.ok && meta.sources !== undefined) status.push('sources', String(meta.sources));
-    const indexes: string[] = [];
-    if (attempt.alertId !== '') indexes.push(this.alertIndex(attempt.alertId));
-    for (const storyId of meta.storyIds ?? []) if (storyId !== '') indexes.push(this.storyIndex(storyId));
-    const at = Date.parse(attempt.at);
+    if (meta.kind !== undefined) args.push('kind', meta.kind);
+    if (attempt.code !== undefined) args.push('code', String(attempt.code));
+    if (attempt.error !== undefined) args.push('error', attempt.error);
+    if (attempt.ok && meta.sources !== undefined) args.push('sources', String(meta.sources));
     // By SHA in the connection's tick pipeline: the attempts recorded in one event-loop turn go in one write.
-    await runScript(
-      this.redis,
-      RECORD,
-      [this.key(attempt.deliveryId), this.statusKey(attempt.deliveryId), ...indexes],
-      [
-        JSON.stringify(attempt),
-        String(this.maxAttemptsKept),
-        String(this.retentionSeconds),
-        String(Number.isNaN(at) ? Date.now() : at),
-        attempt.deliveryId,
-        attempt.ok ? '1' : '0',
-        ...status,
-      ],
-    );
+    return runScript(this.redis, RECORD, keys, args);
   }
 
   /** Marks a delivery dead (it went to the dead-letter store), keeping its attempts. */

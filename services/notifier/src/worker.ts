@@ -41,7 +41,7 @@ import { createAlertRouter } from './notify/alert-router.js';
 import { DeliveryBatchJobSchema, ownJobEntry, rescueEntries } from './notify/batch.js';
 import { ChannelHealthStore } from './notify/channel-health.js';
 import { contactsOf, type DeliverDeps, deliver, type Explanation, resolveChannel } from './notify/deliver.js';
-import { deliverBatch } from './notify/deliver-batch.js';
+import { deliverBatch, withBatchHealth } from './notify/deliver-batch.js';
 import {
   DigestJobSchema,
   firstAttemptOf,
@@ -271,7 +271,15 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
       });
     },
     channelRecovered: (subscriptionId, key) => channelHealth.recordSuccess(subscriptionId, key),
-    ...(sendUpdates ? { updates: { storySize: (storyId: string) => alerts.storySize(storyId), enqueue } } : {}),
+    ...(sendUpdates
+      ? {
+          updates: {
+            recordAndCount: (attempt, meta, storyId) =>
+              deliveryLog.recordAndCount(attempt, meta, alerts.storySetKey(storyId)),
+            enqueue,
+          },
+        }
+      : {}),
     disableAfterHours,
     now,
   };
@@ -372,13 +380,15 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
 
   /** A `deliver-batch` job: first attempts of several deliveries to one channel (see deliver-batch.ts). */
   const processBatch = async (job: Job): Promise<unknown> => {
+    // The batch's deliveries go to one channel: its health is read once for the batch.
+    const batchDeps = withBatchHealth(deliverDeps);
     const outcome = await deliverBatch(payloadOf(DeliveryBatchJobSchema, job).deliveries, {
       states: (ids) => deliveryLog.states(ids),
       isRetry: job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0,
       hasOwnJob: async (id) => (await deliveriesQueue.getJob(id)) !== undefined,
       endpointOf: endpointFor,
       acquire: (endpoint, options) => limiter.tryAcquire(endpoint, options),
-      send: (d, attempt) => deliver(d, attempt, deliverDeps),
+      send: (d, attempt) => deliver(d, attempt, batchDeps),
       latencyOf: (err) => getAttemptInfo(err)?.latencyMs ?? null,
       handoff: async (d, { delayMs, firstAttempt }) => {
         const entry = ownJobEntry(d, firstAttempt, retry.attempts);

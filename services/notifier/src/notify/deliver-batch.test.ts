@@ -1,9 +1,11 @@
+import type { Alert, DeliveryAttempt, Subscription } from '@regwatch/contracts';
 import { PermanentError, RetryableError } from '@regwatch/contracts';
 import { describe, expect, it } from 'vitest';
 import type { AcquireResult } from '../delivery/endpoint-limiter.js';
-import type { DeliverOutcome } from './deliver.js';
-import { type DeliverBatchDeps, deliverBatch } from './deliver-batch.js';
+import { alertJobFor, type DeliverDeps, type DeliverOutcome, deliver } from './deliver.js';
+import { type DeliverBatchDeps, deliverBatch, withBatchHealth } from './deliver-batch.js';
 import type { NotifierDeliveryJob } from './jobs.js';
+import { channelKey } from './keys.js';
 
 const ENDPOINT = 'hooks.example.com:443';
 
@@ -245,5 +247,161 @@ describe('deliverBatch', () => {
     });
     await deliverBatch(jobs(3), w.deps);
     expect(w.releases).toEqual([42, 17, null]);
+  });
+});
+
+/**
+ * The real `deliver` over in-memory stand-ins for the stores and the endpoint: channel health as the
+ * ChannelHealthStore keeps it (a 410 disables the channel), and a count of health reads.
+ */
+function deliverWorld(answer: (deliveryId: string) => number) {
+  const subscription: Subscription = {
+    id: 'sub-h',
+    team: 't',
+    filter: {},
+    channels: [
+      { type: 'webhook', url: 'https://hooks.example.com/h', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
+    ],
+    mode: 'immediate',
+    paused: false,
+  };
+  const key = channelKey(subscription.channels[0]!);
+  const alertOf = (n: number): Alert => ({
+    id: `a-${n}`,
+    storyId: `s-${n}`,
+    itemId: `i-${n}`,
+    feedId: 'wire',
+    title: `Story ${n}`,
+    summary: 'x',
+    published: '2026-01-01T00:00:00Z',
+    score: 1,
+    severity: 'high',
+    topics: [],
+    jurisdictions: [],
+    entities: [],
+    evidence: [],
+    rulesVersion: 't',
+    sources: [{ feedId: 'wire', itemId: `i-${n}`, title: `Story ${n}`, published: '2026-01-01T00:00:00Z' }],
+    createdAt: '2026-01-01T00:00:00Z',
+  });
+  const health = { disabled: false, failures: 0 };
+  const counts = { reads: 0, recovered: 0 };
+  const sent: string[] = [];
+  const records: DeliveryAttempt[] = [];
+  const deps: DeliverDeps = {
+    subscription: (id) => (id === subscription.id ? subscription : undefined),
+    story: async (storyId) => [alertOf(Number(storyId.slice(2)))],
+    explain: (alert) => ({ matchedBy: ['all'], severity: alert.severity, watchEvidence: [] }),
+    failureInfo: () => undefined,
+    health: async () => {
+      counts.reads++;
+      return { disabled: health.disabled, failing: health.failures > 0 };
+    },
+    sendWebhook: async ({ deliveryId }) => {
+      sent.push(deliveryId);
+      const status = answer(deliveryId);
+      if (status === 410) throw new PermanentError('WEBHOOK_GONE', 'hooks.example.com answered 410');
+      if (status >= 500) throw new RetryableError('WEBHOOK_SERVER_ERROR', `answered ${status}`);
+      return { code: status, latencyMs: 1 };
+    },
+    sendEmail: async () => ({ latencyMs: 1 }),
+    unsubscribeUrl: () => 'https://x',
+    record: async (attempt) => {
+      records.push(attempt);
+    },
+    channelFailed: async ({ err }) => {
+      health.failures++;
+      if ((err as PermanentError).code === 'WEBHOOK_GONE') health.disabled = true;
+    },
+    channelRecovered: async () => {
+      counts.recovered++;
+      health.failures = 0;
+    },
+    disableAfterHours: 72,
+    now: () => new Date('2026-01-01T00:01:00Z'),
+  };
+  const batch = [1, 2, 3, 4, 5].map((n) => alertJobFor(alertOf(n), subscription.id, key));
+  const batchDeps = (concurrency: number, over: Partial<DeliverBatchDeps> = {}) => {
+    const shared = withBatchHealth(deps);
+    return world({ concurrency, send: (j, attempt) => deliver(j, attempt, shared), ...over });
+  };
+  return { deps, batch, health, counts, sent, records, batchDeps };
+}
+
+describe('withBatchHealth (the real deliver, one batch)', () => {
+  it("reads the channel's health once for the whole batch", async () => {
+    const w = deliverWorld(() => 200);
+    const b = w.batchDeps(2);
+    expect(await deliverBatch(w.batch, b.deps)).toMatchObject({ sent: 5 });
+    expect(w.counts.reads).toBe(1);
+    expect(w.sent).toHaveLength(5);
+  });
+
+  it('a channel a delivery of the batch disabled stops the rest of the batch (ENDPOINT_DISABLED)', async () => {
+    const w = deliverWorld((id) => (id === w.batch[1]!.deliveryId ? 410 : 200));
+    const b = w.batchDeps(1);
+    expect(await deliverBatch(w.batch, b.deps)).toEqual({ sent: 1, skipped: 0, retrying: 0, deferred: 0, dead: 4 });
+    // Sent the first two only; the failure's recording dropped the reading, so the third read the channel again.
+    expect(w.sent).toEqual([w.batch[0]!.deliveryId, w.batch[1]!.deliveryId]);
+    expect(w.counts.reads).toBe(2);
+    expect(b.dead.map((d) => [d.deliveryId, (d.err as PermanentError).code])).toEqual([
+      [w.batch[1]!.deliveryId, 'WEBHOOK_GONE'],
+      ...w.batch.slice(2).map((d) => [d.deliveryId, 'ENDPOINT_DISABLED']),
+    ]);
+  });
+
+  it('a success on a failing channel forgets its failures once, not once per delivery', async () => {
+    const w = deliverWorld(() => 200);
+    w.health.failures = 3;
+    const b = w.batchDeps(1);
+    expect(await deliverBatch(w.batch, b.deps)).toMatchObject({ sent: 5 });
+    expect(w.counts.recovered).toBe(1);
+    expect(w.counts.reads).toBe(1);
+  });
+
+  it('a failed read is not kept: the next delivery reads again', async () => {
+    const w = deliverWorld(() => 200);
+    const read = w.deps.health;
+    let calls = 0;
+    w.deps.health = async (s, k) => {
+      calls++;
+      if (calls === 1) throw new Error('Connection is closed.');
+      return read(s, k);
+    };
+    const b = w.batchDeps(1);
+    expect(await deliverBatch(w.batch, b.deps)).toMatchObject({ sent: 4, retrying: 1 });
+    expect(calls).toBe(2);
+  });
+});
+
+describe('deliver: the story size read with the record', () => {
+  it('records through recordAndCount and queues alert.updated when the story grew during the send', async () => {
+    const w = deliverWorld(() => 200);
+    const counted: Array<[string, number | undefined, string]> = [];
+    const queued: NotifierDeliveryJob[] = [];
+    const sizes = new Map([['s-2', 3]]);
+    w.deps.updates = {
+      recordAndCount: async (attempt, meta, storyId) => {
+        w.records.push(attempt);
+        counted.push([attempt.deliveryId, meta.sources, storyId]);
+        return sizes.get(storyId) ?? 1;
+      },
+      enqueue: async (j) => {
+        queued.push(j);
+      },
+    };
+    const [first, second] = w.batch as [NotifierDeliveryJob, NotifierDeliveryJob];
+    expect(await deliver(first, 1, w.deps)).toEqual({ sent: true, code: 200, latencyMs: 1, sources: 1 });
+    const grown = await deliver(second, 1, w.deps);
+    expect(grown).toMatchObject({ sent: true, sources: 1, updateQueued: queued[0]?.deliveryId });
+    expect(counted).toEqual([
+      [first.deliveryId, 1, 's-1'],
+      [second.deliveryId, 1, 's-2'],
+    ]);
+    expect(queued.map((j) => [j.kind, j.storyId, j.sources])).toEqual([['update', 's-2', 3]]);
+    expect(w.records.map((r) => [r.ok, r.code, r.attempt])).toEqual([
+      [true, 200, 1],
+      [true, 200, 1],
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import { isPermanent } from '@regwatch/contracts';
 import type { AcquireResult } from '../delivery/endpoint-limiter.js';
-import type { DeliverOutcome } from './deliver.js';
+import type { DeliverDeps, DeliverOutcome } from './deliver.js';
 import type { NotifierDeliveryJob } from './jobs.js';
 
 export type DeliveryState = 'delivered' | 'retrying' | 'dead';
@@ -144,4 +144,58 @@ export async function deliverBatch(
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failure) throw failure.reason;
   return outcome;
+}
+
+type Health = Awaited<ReturnType<DeliverDeps['health']>>;
+
+/**
+ * `deliver`'s dependencies for one batch job, reading each channel's health once for the batch
+ * instead of once per delivery (a batch's deliveries all go to one channel). The reading follows
+ * what the batch itself does to the channel: a failure recorded by one of its deliveries drops the
+ * reading, so the next delivery reads the channel again and one the failure disabled stops the rest
+ * (`ENDPOINT_DISABLED`), as it did when each delivery read it; a recovery recorded by one clears
+ * `failing`, so the others do not record it again. A failed read is not kept (the next delivery
+ * tries again). Make one per batch job: a reading lives as long as the job.
+ */
+export function withBatchHealth(deps: DeliverDeps): DeliverDeps {
+  const readings = new Map<string, Promise<Health>>();
+  const keyOf = (subscriptionId: string, key: string) => `${subscriptionId}\n${key}`;
+  return {
+    ...deps,
+    health: (subscriptionId, key) => {
+      const k = keyOf(subscriptionId, key);
+      let reading = readings.get(k);
+      if (reading === undefined) {
+        const read = deps.health(subscriptionId, key);
+        reading = read;
+        readings.set(k, read);
+        read.catch(() => {
+          if (readings.get(k) === read) readings.delete(k);
+        });
+      }
+      return reading;
+    },
+    channelFailed: async (args) => {
+      const k = keyOf(args.subscription.id, args.key);
+      readings.delete(k);
+      try {
+        await deps.channelFailed(args);
+      } finally {
+        // Also a reading taken while the failure was being recorded: it may predate it.
+        readings.delete(k);
+      }
+    },
+    channelRecovered: async (subscriptionId, key) => {
+      const k = keyOf(subscriptionId, key);
+      const before = readings.get(k);
+      await deps.channelRecovered(subscriptionId, key);
+      // Only the reading the success was made under: a failure recorded meanwhile replaced or dropped it.
+      if (before !== undefined && readings.get(k) === before) {
+        readings.set(
+          k,
+          before.then((h) => ({ disabled: h.disabled, failing: false })),
+        );
+      }
+    },
+  };
 }

@@ -66,11 +66,17 @@ export interface DeliverDeps {
   /** A send succeeded on a channel that had failures: forget them. */
   channelRecovered: (subscriptionId: string, key: string) => Promise<void>;
   /**
-   * `alert.updated` support: the story's alert count now, and a way to queue the update. When
-   * set, a webhook delivery that finds the story grew while it was being sent queues the update.
+   * `alert.updated` support: recording a successful attempt together with reading the story's alert
+   * count, and a way to queue the update. When set, a webhook delivery that finds the story grew
+   * while it was being sent queues the update.
    */
   updates?: {
-    storySize: (storyId: string) => Promise<number>;
+    /**
+     * `record`, then the story's alert count read after the record is written (atomically: one
+     * script), so a source the router saves meanwhile is seen either by the router (it reads the
+     * record after saving) or by this count.
+     */
+    recordAndCount: (attempt: DeliveryAttempt, meta: AttemptMeta, storyId: string) => Promise<number>;
     enqueue: (job: NotifierDeliveryJob) => Promise<void>;
   };
   /** For the disabled-endpoint notice: the configured period, in hours. */
@@ -175,19 +181,9 @@ export async function deliver(job: NotifierDeliveryJob, attempt: number, deps: D
   }
   if (!content) return { sent: false };
 
-  const base = {
-    deliveryId: job.deliveryId,
-    alertId: job.alertId,
-    subscriptionId: subscription.id,
-    channel: channel.type,
-    attempt,
-    at: started.toISOString(),
-  };
-  const meta: AttemptMeta = {
-    kind: job.kind,
-    storyIds: content.storyIds,
-    ...(content.sources !== undefined ? { sources: content.sources } : {}),
-  };
+  const at = started.toISOString();
+  // Undefined fields (`sources` of a digest, `code` below) are skipped by the log and by JSON.stringify.
+  const meta: AttemptMeta = { kind: job.kind, storyIds: content.storyIds, sources: content.sources };
   let result: SendResult;
   try {
     result =
@@ -201,16 +197,19 @@ export async function deliver(job: NotifierDeliveryJob, attempt: number, deps: D
         : await deps.sendEmail({ to: channel.to, deliveryId: job.deliveryId, message: content.email! });
   } catch (err) {
     const info = deps.failureInfo(err);
-    await deps.record(
-      {
-        ...base,
-        ok: false,
-        ...(info?.code !== undefined ? { code: info.code } : {}),
-        latencyMs: info?.latencyMs ?? deps.now().getTime() - started.getTime(),
-        error: err instanceof RegwatchError ? `${err.code}: ${err.message}` : ((err as Error).message ?? String(err)),
-      },
-      meta,
-    );
+    const failed: DeliveryAttempt = {
+      deliveryId: job.deliveryId,
+      alertId: job.alertId,
+      subscriptionId: subscription.id,
+      channel: channel.type,
+      attempt,
+      at,
+      ok: false,
+      code: info?.code,
+      latencyMs: info?.latencyMs ?? deps.now().getTime() - started.getTime(),
+      error: err instanceof RegwatchError ? `${err.code}: ${err.message}` : ((err as Error).message ?? String(err)),
+    };
+    await deps.record(failed, meta);
     // Email failures are the mail relay's more often than the team's: only webhook endpoints are disabled.
     if (channel.type === 'webhook' && countsAgainstEndpoint(err)) {
       await deps.channelFailed({ subscription, key: job.channelKey, url: channel.url, err, at: deps.now() });
@@ -218,31 +217,35 @@ export async function deliver(job: NotifierDeliveryJob, attempt: number, deps: D
     throw err;
   }
   const attemptRecord: DeliveryAttempt = {
-    ...base,
+    deliveryId: job.deliveryId,
+    alertId: job.alertId,
+    subscriptionId: subscription.id,
+    channel: channel.type,
+    attempt,
+    at,
     ok: true,
-    ...(result.code !== undefined ? { code: result.code } : {}),
+    code: result.code,
     latencyMs: result.latencyMs,
   };
   const outcome: DeliverOutcome = {
     sent: true,
-    ...(result.code !== undefined ? { code: result.code } : {}),
+    code: result.code,
     latencyMs: result.latencyMs,
-    ...(content.sources !== undefined ? { sources: content.sources } : {}),
+    sources: content.sources,
   };
   const watchGrowth = job.kind === 'alert' && channel.type === 'webhook' && deps.updates && content.sources;
-  // Recorded first, then the story counted, in that order: the router reads the record after saving
-  // a new alert, this reads the story after writing the record, so a source arriving during the send
-  // is seen by one of the two (and queued once: the update's id is deterministic).
-  const recorded = deps.record(attemptRecord, meta);
-  const size = watchGrowth ? deps.updates!.storySize(job.storyId) : undefined;
-  await Promise.all([recorded, health.failing ? deps.channelRecovered(subscription.id, job.channelKey) : undefined]);
-  if (size !== undefined) {
-    const now = await size;
-    if (now > content.sources!) {
-      const update = updateJobFor(job, now);
-      await deps.updates!.enqueue(update);
-      outcome.updateQueued = update.deliveryId;
-    }
+  // Recorded first, then the story counted, in that order (one script does both): the router reads
+  // the record after saving a new alert, this reads the story after writing the record, so a source
+  // arriving during the send is seen by one of the two (and queued once: the update's id is deterministic).
+  const recorded = watchGrowth
+    ? deps.updates!.recordAndCount(attemptRecord, meta, job.storyId)
+    : deps.record(attemptRecord, meta);
+  if (health.failing) await Promise.all([recorded, deps.channelRecovered(subscription.id, job.channelKey)]);
+  const size = await recorded;
+  if (watchGrowth && (size as number) > content.sources!) {
+    const update = updateJobFor(job, size as number);
+    await deps.updates!.enqueue(update);
+    outcome.updateQueued = update.deliveryId;
   }
   return outcome;
 }
