@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { bullPrefix, createRedis } from '@regwatch/queue';
 import { storyIdFor } from '@regwatch/rules';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StoryIndex } from './story-index.js';
+import { assignmentsOf, StoryIndex } from './story-index.js';
 
 const prefix = `test-${randomUUID().slice(0, 8)}`;
 const redis = createRedis(process.env.REDIS_URL, 'worker');
@@ -50,10 +50,39 @@ describe('StoryIndex (real Redis, two replicas)', () => {
     // Asked for in one tick: the second and third wait for the first batch and run as one.
     const results = await Promise.all([a.assign(first), a.assign(copy), a.assign(first)]);
     expect(results).toEqual([first, first, first]);
-    expect(await redis.xlen(`${bullPrefix(p)}:stories`)).toBe(3);
+    // One entry per batch (two batches), holding every assignment of it.
+    const entries = await redis.xrange(`${bullPrefix(p)}:stories`, '-', '+');
+    expect(entries).toHaveLength(2);
+    expect(entries.flatMap(([, fields]) => assignmentsOf(fields).map((e) => e.storyId))).toEqual([first, first, first]);
     // Another replica learns the batch's assignments.
     const b = new StoryIndex(redis, { prefix: p });
     expect(await b.assign(copy)).toBe(first);
+    const keys = await redis.keys(`${bullPrefix(p)}*`);
+    if (keys.length > 0) await redis.del(...keys);
+  });
+
+  it('learns assignments from entries of the release before (one h/s/t triple per entry)', async () => {
+    const p = `${prefix}-old`;
+    const first = storyIdFor('Customs officers step up checks on GPU containers from Singapore', LEAD);
+    const copy = storyIdFor(
+      'Customs officers step up checks on GPU containers from Singapore',
+      `${LEAD} Officials declined to comment.`,
+    );
+    await redis.xadd(
+      `${bullPrefix(p)}:stories`,
+      'MAXLEN',
+      '~',
+      '20000',
+      '*',
+      'h',
+      first,
+      's',
+      first,
+      't',
+      String(Date.now()),
+    );
+    const index = new StoryIndex(redis, { prefix: p });
+    expect(await index.assign(copy)).toBe(first);
     const keys = await redis.keys(`${bullPrefix(p)}*`);
     if (keys.length > 0) await redis.del(...keys);
   });
@@ -77,5 +106,20 @@ describe('StoryIndex (real Redis, two replicas)', () => {
     expect(results.slice(20)).toEqual(results.slice(0, 20));
     const keys = await redis.keys(`${bullPrefix(`${prefix}-c`)}*`);
     if (keys.length > 0) await redis.del(...keys);
+  });
+});
+
+describe('assignmentsOf', () => {
+  it('reads every h/s/t triple of an entry, in order, and skips an incomplete one', () => {
+    expect(
+      assignmentsOf(['h', 'st-a', 's', 'st-b', 't', '5', 'h', 'st-c', 's', 'st-c', 't', '6', 'h', 'st-d']),
+    ).toEqual([
+      { hash: 'st-a', storyId: 'st-b', at: 5 },
+      { hash: 'st-c', storyId: 'st-c', at: 6 },
+    ]);
+    expect(assignmentsOf(['x', '1', 'h', 'st-a', 's', 'st-a', 't', '7'])).toEqual([
+      { hash: 'st-a', storyId: 'st-a', at: 7 },
+    ]);
+    expect(assignmentsOf([])).toEqual([]);
   });
 });

@@ -8,7 +8,10 @@ export interface StoryIndexOptions {
   maxDistance?: number;
   /** How long a story stays joinable. Default 72 h. */
   windowMs?: number;
-  /** Items remembered, in memory and in the Redis stream. Default 20,000. */
+  /**
+   * Items remembered in memory; also the length the Redis stream is capped at, in entries (a batch's
+   * assignments share one entry, so the stream holds at least this many items). Default 20,000.
+   */
   maxItems?: number;
 }
 
@@ -18,8 +21,15 @@ export interface StoryIndexOptions {
  * to the others, so the same story arriving through two feeds gets one story id whichever
  * replica classifies it. Assignments are batched: the ones asked for while a batch is in flight
  * run together as the next batch, with one read of what others added, every assignment in
- * memory, then one pipelined write of ours. Two round trips per batch, not per item: one at a
- * time per item made 7 of 8 concurrent classifier jobs wait on the others' round trips.
+ * memory, then one write of ours. Two round trips per batch, not per item: one at a time per item
+ * made 7 of 8 concurrent classifier jobs wait on the others' round trips.
+ *
+ * A batch's assignments go into one stream entry, as repeated `h`/`s`/`t` field triples (Redis keeps
+ * an entry's fields as given, repeats included): one XADD per batch instead of one per item, which
+ * was the classifier's most frequent Redis command. A replica of the release before reads such an
+ * entry's last triple only (it folded the fields into a record), so during a rolling update it may
+ * miss a few of the new replicas' assignments — a copy then starts its own story, as it would have
+ * if it had arrived a little later than the window.
  */
 export class StoryIndex {
   private readonly clusterer: StoryClusterer;
@@ -52,8 +62,7 @@ export class StoryIndex {
       for (const [id, fields] of entries) {
         this.lastId = id;
         if (this.own.delete(id)) continue;
-        const f = fieldsOf(fields);
-        if (f.h && f.s && f.t) this.clusterer.import([{ hash: f.h, storyId: f.s, at: Number(f.t) }]);
+        this.clusterer.import(assignmentsOf(fields));
       }
       if (entries.length < 5_000) return;
     }
@@ -98,39 +107,21 @@ export class StoryIndex {
     }
     // In arrival order, so a copy later in the batch joins the story of one earlier in it.
     const storyIds = batch.map((p) => this.clusterer.assign(p.hash, p.at).storyId);
-    const pipeline = this.redis.pipeline();
-    batch.forEach((p, i) => {
-      pipeline.xadd(
-        this.key,
-        'MAXLEN',
-        '~',
-        String(this.maxItems),
-        '*',
-        'h',
-        p.hashId,
-        's',
-        storyIds[i]!,
-        't',
-        String(p.at),
-      );
-    });
-    let results: [Error | null, unknown][] | null;
+    const args: string[] = [this.key, 'MAXLEN', '~', String(this.maxItems), '*'];
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!;
+      args.push('h', p.hashId, 's', storyIds[i]!, 't', String(p.at));
+    }
+    let id: unknown;
     try {
-      results = await pipeline.exec();
+      id = await this.redis.call('XADD', ...args);
     } catch (err) {
       for (const p of batch) p.reject(err);
       return;
     }
-    batch.forEach((p, i) => {
-      const [err, id] = results?.[i] ?? [new Error('story index: no reply to XADD'), null];
-      if (err) {
-        p.reject(err);
-        return;
-      }
-      // Our own entry comes back on the next sync: skip it instead of remembering it twice.
-      if (typeof id === 'string') this.own.add(id);
-      p.resolve(storyIds[i]!);
-    });
+    // Our own entry comes back on the next sync: skip it instead of remembering it twice.
+    if (typeof id === 'string') this.own.add(id);
+    for (let i = 0; i < batch.length; i++) batch[i]!.resolve(storyIds[i]!);
     if (this.own.size > 10_000) this.own.clear();
   }
 }
@@ -143,8 +134,26 @@ interface PendingAssignment {
   reject: (err: unknown) => void;
 }
 
-function fieldsOf(list: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i + 1 < list.length; i += 2) out[list[i]!] = list[i + 1]!;
+/**
+ * The assignments of one stream entry: its `h`/`s`/`t` triples in order (one per item of the batch
+ * that wrote it; one in entries of the release before). An incomplete triple is skipped.
+ */
+export function assignmentsOf(list: readonly string[]): Array<{ hash: string; storyId: string; at: number }> {
+  const out: Array<{ hash: string; storyId: string; at: number }> = [];
+  let h = '';
+  let st = '';
+  let t = '';
+  for (let i = 0; i + 1 < list.length; i += 2) {
+    const field = list[i]!;
+    const value = list[i + 1]!;
+    if (field === 'h') h = value;
+    else if (field === 's') st = value;
+    else if (field === 't') t = value;
+    else continue;
+    if (h && st && t) {
+      out.push({ hash: h, storyId: st, at: Number(t) });
+      h = st = t = '';
+    }
+  }
   return out;
 }
