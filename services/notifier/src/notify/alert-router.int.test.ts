@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Alert, QUEUES, type Subscription, SubscriptionSchema } from '@regwatch/contracts';
-import { createQueue, createRedis, duplicateRedis } from '@regwatch/queue';
+import { createQueue, createRedis, duplicateRedis, stateKey } from '@regwatch/queue';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAlertRouter } from './alert-router.js';
 import { channelKey, deliveryIdFor } from './keys.js';
@@ -98,6 +98,54 @@ describe('createAlertRouter on real Redis', () => {
         await r.deliveries.close();
         await r.state.quit();
       }
+    }
+  });
+
+  it('claims every delivery of a batch in one script call, in order, honouring marks from before claims', async () => {
+    const prefix = `test-router-${randomUUID()}`;
+    prefixes.push(prefix);
+    const sub: Subscription = SubscriptionSchema.parse({
+      id: 'team-chips',
+      team: 'trade',
+      filter: { topics: ['customs_enforcement'] },
+      channels: [
+        { type: 'webhook', url: 'https://hooks.example.com/x', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
+      ],
+    });
+    const key = channelKey(sub.channels[0]!);
+    const state = duplicateRedis(redis, {});
+    const deliveries = createQueue(QUEUES.deliveries, { connection: duplicateRedis(redis, {}), prefix });
+    // A mark written before claims existed ("1"): that story went out already.
+    await redis.set(stateKey(prefix, 'queued', deliveryIdFor('st-old', sub.id, key)), '1', 'EX', 60);
+    // Script calls on the state connection (a Set: ioredis hands a pipeline's command to sendCommand
+    // more than once). EVALSHA only: a server that has not seen the script yet gets it once by EVAL.
+    const scripts = new Set<unknown>();
+    const send = state.sendCommand.bind(state);
+    state.sendCommand = ((cmd: { name: string }, ...rest: unknown[]) => {
+      if (cmd.name === 'evalsha') scripts.add(cmd);
+      return (send as (...a: unknown[]) => unknown)(cmd, ...rest);
+    }) as typeof state.sendCommand;
+    try {
+      const router = createAlertRouter({ state, prefix, deliveries, subscriptions: () => [sub] });
+      const outcome = await router.routeMany([
+        alert('a-1', 'st-new', 'reuters'),
+        alert('a-2', 'st-new', 'scmp'),
+        alert('a-3', 'st-old', 'reuters'),
+        alert('a-4', 'st-other', 'reuters'),
+      ]);
+      expect(outcome).toMatchObject({ matched: 4, queued: 2, alreadyQueued: 2 });
+      expect(scripts.size).toBe(1);
+      // The first alert of the story holds its claim; the second source was refused.
+      expect(await redis.get(stateKey(prefix, 'queued', deliveryIdFor('st-new', sub.id, key)))).toBe('a-1');
+      expect(await redis.ttl(stateKey(prefix, 'queued', deliveryIdFor('st-new', sub.id, key)))).toBeGreaterThan(60);
+      expect(await redis.get(stateKey(prefix, 'queued', deliveryIdFor('st-old', sub.id, key)))).toBe('1');
+      const ids = await queuedDeliveryIds(prefix);
+      expect(ids.sort()).toEqual(['st-new', 'st-other'].map((story) => deliveryIdFor(story, sub.id, key)).sort());
+      // A retry of the batch finds its claims its own and queues the same deliveries again.
+      expect((await router.routeMany([alert('a-1', 'st-new', 'reuters')])).queued).toBe(1);
+    } finally {
+      await deliveries.close();
+      await state.quit();
     }
   });
 });

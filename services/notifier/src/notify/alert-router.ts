@@ -14,17 +14,58 @@ import { type RouteAlertDeps, type RouteOutcome, routeAlerts } from './route-ale
 export const QUEUED_MARK_SECONDS = 30 * 24 * 3600;
 
 /**
- * The queued mark as a claim: set to the claiming alert's id if absent. 1 when free or already
- * that alert's (a retried job), 0 when another alert holds it (marks from before claims hold "1").
+ * The queued marks as claims, several in one call: each mark is set to its claiming alert's id
+ * (ARGV[i]) if absent. Per key, 1 when free or already that alert's (a retried job), 0 when another
+ * alert holds it (marks from before claims hold "1"). Keys are claimed in order, so two claims of
+ * one mark in a call behave as two calls one after the other. ARGV[#KEYS + 1] is the mark's TTL.
  */
-const CLAIM = `
-local v = redis.call('GET', KEYS[1])
-if not v then
-  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-  return 1
+const CLAIM_MANY = `
+local ttl = ARGV[#KEYS + 1]
+local out = {}
+for i = 1, #KEYS do
+  if redis.call('SET', KEYS[i], ARGV[i], 'NX', 'EX', ttl) then
+    out[i] = 1
+  elseif redis.call('GET', KEYS[i]) == ARGV[i] then
+    out[i] = 1
+  else
+    out[i] = 0
+  end
 end
-if v == ARGV[1] then return 1 end
-return 0`;
+return out`;
+
+/**
+ * Claims asked for in one run of the microtask queue — every candidate of a `routeMany` — as one
+ * script call: one command on the wire and in Redis per batch of items instead of one per delivery.
+ */
+function createClaimBatcher(state: Redis, prefix: string): (deliveryId: string, alertId: string) => Promise<boolean> {
+  let pending: Array<{ key: string; alertId: string; resolve: (ok: boolean) => void; reject: (err: unknown) => void }> =
+    [];
+  const flush = () => {
+    const batch = pending;
+    pending = [];
+    const keys = batch.map((c) => c.key);
+    const args: Array<string | number> = batch.map((c) => c.alertId);
+    args.push(QUEUED_MARK_SECONDS);
+    runScript(state, CLAIM_MANY, keys, args).then(
+      (reply) => {
+        const claimed = reply as number[];
+        for (let i = 0; i < batch.length; i++) {
+          const r = claimed[i];
+          if (r === undefined) batch[i]!.reject(new Error('claim: no reply for a delivery'));
+          else batch[i]!.resolve(r === 1);
+        }
+      },
+      (err: unknown) => {
+        for (const c of batch) c.reject(err);
+      },
+    );
+  };
+  return (deliveryId, alertId) =>
+    new Promise<boolean>((resolve, reject) => {
+      pending.push({ key: stateKey(prefix, 'queued', deliveryId), alertId, resolve, reject });
+      if (pending.length === 1) queueMicrotask(flush);
+    });
+}
 
 export interface AlertRouterDeps {
   /** regwatch's state connection (not BullMQ's: see the workers). */
@@ -95,8 +136,7 @@ export function createAlertRouter(deps: AlertRouterDeps): AlertRouter {
   const routeDeps: RouteAlertDeps = {
     match: (a) => index().matchSubscriptions(a),
     isQueued: async (id) => (await tick.run<number>((p) => p.exists(queuedKey(id)))) === 1,
-    claim: async (id, alertId) =>
-      (await runScript(state, CLAIM, [queuedKey(id)], [alertId, QUEUED_MARK_SECONDS])) === 1,
+    claim: createClaimBatcher(state, prefix),
     enqueue,
     markQueued: async (id) => {
       await tick.run((p) => p.set(queuedKey(id), '1', 'EX', QUEUED_MARK_SECONDS));
