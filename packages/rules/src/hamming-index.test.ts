@@ -77,6 +77,33 @@ describe('HammingIndex', () => {
     });
   }
 
+  it('finds what a full scan finds when buckets are crowded and ties are many (template-like text)', () => {
+    // Hashes a few bits from a handful of templates: many slots per band value, many equal distances,
+    // so the own-value pass often finds a close slot and the one-bit probes are skipped.
+    const next = rng(42);
+    const capacity = 500;
+    const index = new HammingIndex(capacity, 8);
+    const templates = Array.from({ length: 4 }, () => [next(), next()] as [number, number]);
+    const hashes: Array<[number, number]> = [];
+    let close = 0;
+    for (let n = 0; n < 3000; n++) {
+      const query = flip(...templates[next() % templates.length]!, next() % 12, next);
+      const accept = (i: number) => i % 5 !== 1;
+      const expected = scan(hashes, capacity, query[0], query[1], 8, accept);
+      const got = index.nearest(query[0], query[1], (slot) =>
+        accept(hashes.length - 1 - ((index.nextSlot - 1 - slot + capacity) % capacity)),
+      );
+      if (expected === undefined) expect(got).toBeUndefined();
+      else {
+        if (expected.distance < 5) close++;
+        expect(got).toEqual({ slot: expected.index % capacity, distance: expected.distance });
+      }
+      hashes.push(query);
+      index.add(query[0], query[1]);
+    }
+    expect(close).toBeGreaterThan(500);
+  });
+
   it('breaks ties toward the newest', () => {
     const index = new HammingIndex(10, 8);
     index.add(0xffff0000, 0x0000ffff);

@@ -11,6 +11,12 @@
  *
  * Slots are a ring: remembering into a full index overwrites the oldest slot, which leaves its
  * buckets. Ties go to the newest slot, as a newest-first scan that keeps the first best would.
+ *
+ * Template-like text crowds the buckets (the bench's stories: ~800 slots compared per query at
+ * 20,000 remembered), so the compare loop is the cost: band values up to 16 bits index a plain
+ * array of buckets instead of a Map, and the one-bit probes are skipped when the own-value lookups
+ * already found a slot closer than the number of bands (every slot that close shares a band value
+ * with the query exactly, so it was among them).
  */
 export class HammingIndex {
   readonly capacity: number;
@@ -20,8 +26,11 @@ export class HammingIndex {
   private readonly bands: ReadonlyArray<{ offset: number; width: number }>;
   /** Bits a band may differ by and still be looked up (0 or 1). */
   private readonly radius: number;
-  /** One map per band: band value → slots holding it. */
-  private readonly buckets: Array<Map<number, number[]>>;
+  /** One table per band: band value → slots holding it (an array when bands are at most 16 bits). */
+  private readonly buckets: Array<Map<number, number[]>> | undefined;
+  private readonly tables: Array<Array<number[] | undefined>> | undefined;
+  /** The query's band values (scratch of {@link nearest}). */
+  private readonly values: Uint32Array;
   private next = 0;
   private count = 0;
 
@@ -46,7 +55,16 @@ export class HammingIndex {
       offset += width;
     }
     this.bands = bands;
-    this.buckets = bands.map(() => new Map<number, number[]>());
+    this.values = new Uint32Array(count);
+    if (bands.every((band) => band.width <= 16)) {
+      this.tables = bands.map((band) => new Array<number[] | undefined>(1 << band.width).fill(undefined));
+    } else {
+      this.buckets = bands.map(() => new Map<number, number[]>());
+    }
+  }
+
+  private bucketOf(band: number, value: number): number[] | undefined {
+    return this.tables !== undefined ? this.tables[band]![value] : this.buckets![band]!.get(value);
   }
 
   /** Slots in use. */
@@ -67,31 +85,39 @@ export class HammingIndex {
   /** Remembers a hash in the next slot (overwriting the oldest when full); returns the slot. */
   add(hi: number, lo: number): number {
     const slot = this.next;
+    const bands = this.bands;
     if (this.count === this.capacity) {
       const oldHi = this.his[slot]!;
       const oldLo = this.los[slot]!;
-      this.bands.forEach((band, b) => {
+      for (let b = 0; b < bands.length; b++) {
+        const band = bands[b]!;
         const value = bandValue(oldHi, oldLo, band.offset, band.width);
-        const bucket = this.buckets[b]!.get(value);
-        if (bucket === undefined) return;
+        const bucket = this.bucketOf(b, value);
+        if (bucket === undefined) continue;
         // Buckets are short (a few slots): find, swap with the last, drop the last.
         const at = bucket.indexOf(slot);
         if (at >= 0) {
           bucket[at] = bucket[bucket.length - 1]!;
           bucket.pop();
         }
-        if (bucket.length === 0) this.buckets[b]!.delete(value);
-      });
+        if (bucket.length === 0) {
+          if (this.tables !== undefined) this.tables[b]![value] = undefined;
+          else this.buckets![b]!.delete(value);
+        }
+      }
     }
-    this.his[slot] = hi >>> 0;
-    this.los[slot] = lo >>> 0;
-    this.bands.forEach((band, b) => {
-      const value = bandValue(hi >>> 0, lo >>> 0, band.offset, band.width);
-      const map = this.buckets[b]!;
-      const bucket = map.get(value);
-      if (bucket) bucket.push(slot);
-      else map.set(value, [slot]);
-    });
+    const h = hi >>> 0;
+    const l = lo >>> 0;
+    this.his[slot] = h;
+    this.los[slot] = l;
+    for (let b = 0; b < bands.length; b++) {
+      const band = bands[b]!;
+      const value = bandValue(h, l, band.offset, band.width);
+      const bucket = this.bucketOf(b, value);
+      if (bucket !== undefined) bucket.push(slot);
+      else if (this.tables !== undefined) this.tables[b]![value] = [slot];
+      else this.buckets![b]!.set(value, [slot]);
+    }
     this.next = (this.next + 1) % this.capacity;
     this.count = Math.min(this.count + 1, this.capacity);
     return slot;
@@ -108,26 +134,33 @@ export class HammingIndex {
   ): { slot: number; distance: number } | undefined {
     const h = hi >>> 0;
     const l = lo >>> 0;
-    let best = -1;
-    let bestDistance = this.maxDistance + 1;
-    let bestAge = this.capacity;
+    const bands = this.bands;
     const his = this.his;
     const los = this.los;
-    for (let b = 0; b < this.bands.length; b++) {
-      const band = this.bands[b]!;
-      const map = this.buckets[b]!;
-      const value = bandValue(h, l, band.offset, band.width);
-      const probes = this.radius === 0 ? 0 : band.width;
-      // Probe -1 is the band's own value; probe k flips bit k.
-      for (let probe = -1; probe < probes; probe++) {
-        const bucket = map.get(probe < 0 ? value : (value ^ (1 << probe)) >>> 0);
+    const capacity = this.capacity;
+    const newest = this.next - 1 + capacity;
+    let best = -1;
+    let bestDistance = this.maxDistance + 1;
+    let bestAge = capacity;
+    // Probe -1 is a band's own value, probe k flips bit k. All bands' own values first: a slot fewer
+    // bits away than there are bands matches one of them exactly, so once one that close is found,
+    // the one-bit probes cannot find a closer one, nor an equally close newer one.
+    const values = this.values;
+    for (let b = 0; b < bands.length; b++) values[b] = bandValue(h, l, bands[b]!.offset, bands[b]!.width);
+    const probes = this.radius === 0 ? 0 : bands[0]!.width;
+    for (let probe = -1; probe < probes; probe++) {
+      if (probe === 0 && bestDistance < bands.length) break;
+      for (let b = 0; b < bands.length; b++) {
+        if (probe >= bands[b]!.width) continue;
+        const value = values[b]!;
+        const bucket = this.bucketOf(b, probe < 0 ? value : (value ^ (1 << probe)) >>> 0);
         if (bucket === undefined) continue;
         for (let k = 0; k < bucket.length; k++) {
           const slot = bucket[k]!;
           const distance = popcount32((h ^ his[slot]!) >>> 0) + popcount32((l ^ los[slot]!) >>> 0);
           if (distance > bestDistance) continue;
           // 0 = the newest slot.
-          const age = (this.next - 1 - slot + this.capacity) % this.capacity;
+          const age = (newest - slot) % capacity;
           // Equal to the starting bestDistance is past the limit; equal to a best found is a tie the newer wins.
           if (distance === bestDistance && (best < 0 || age >= bestAge)) continue;
           if (!accept(slot)) continue;
