@@ -8,7 +8,11 @@ import { type FeedFormat, type RawFeed, type RawItem, textOf } from './raw-feed.
 
 // rss-parser is CommonJS with `export =` typings; this package's tsconfig has no synthetic
 // default imports, so it is loaded through require.
-const Parser = createRequire(import.meta.url)('rss-parser') as typeof RssParser;
+const require = createRequire(import.meta.url);
+const Parser = require('rss-parser') as typeof RssParser;
+// Its helpers and field table (lib/ of the pinned 3.13.0), for SafeParser.parseItemRss.
+const { getContent } = require('rss-parser/lib/utils.js') as { getContent(node: unknown): unknown };
+const { item: RSS_ITEM_FIELDS } = require('rss-parser/lib/fields.js') as { item: readonly unknown[] };
 
 /** Items beyond this are dropped: feeds list newest first, and a poll needs only the recent ones. */
 export const MAX_ITEMS = 1_000;
@@ -18,6 +22,7 @@ type XmlNode = Record<string, unknown>;
 interface ParserInternals {
   parseString(xml: string): Promise<Record<string, unknown> & { items: XmlNode[] }>;
   parseItemAtom(entry: XmlNode): XmlNode;
+  parseItemRss(xmlItem: XmlNode, itemFields: readonly unknown[]): XmlNode;
   setISODate(item: XmlNode): void;
 }
 
@@ -49,9 +54,42 @@ class SafeParser extends ParserBase {
    * and normalization parses them itself, so the work (≈2 % of a poll) is skipped.
    */
   override setISODate(): void {}
+
+  /**
+   * rss-parser's RSS item with two snippets left out: `contentSnippet` (from `<description>`) and
+   * `content:encodedSnippet`, each the HTML stripped by regular expressions and its entities
+   * decoded. Nothing here reads them (`toRawItem` takes the HTML and normalization makes its own
+   * text), and they cost more than the rest of the item. Everything else is rss-parser's own:
+   * its field table (less the `includeSnippet` flag) and `getContent` for the description.
+   */
+  override parseItemRss(xmlItem: XmlNode): XmlNode {
+    const { description, ...rest } = xmlItem;
+    const item = super.parseItemRss(rest, ITEM_FIELDS);
+    if (Array.isArray(description) && description.length > 0) item['content'] = getContent(description[0]);
+    return item;
+  }
 }
 
+/** Raw arrays keep the attributes rss-parser drops: isPermaLink, Atom's category term. */
+const CUSTOM_ITEM_FIELDS = [
+  ['guid', 'rawGuid', { keepArray: true }],
+  ['category', 'rawCategories', { keepArray: true }],
+];
+
+/** What rss-parser's buildRSS hands parseItemRss (its table, then ours), without `includeSnippet`. */
+const ITEM_FIELDS: readonly unknown[] = [...RSS_ITEM_FIELDS, ...CUSTOM_ITEM_FIELDS].map((field) =>
+  Array.isArray(field) && (field[2] as { includeSnippet?: boolean } | undefined)?.includeSnippet
+    ? [field[0], field[1], { ...field[2], includeSnippet: false }]
+    : field,
+);
+
 const XML_ENTITIES: ReadonlySet<string> = new Set(['amp', 'lt', 'gt', 'quot', 'apos']);
+
+/**
+ * An `&` that `repairEntities` would rewrite: anything but a numeric reference or one of XML's
+ * five entities, spelt as `fix` matches them (`&#1234567;` yes, `&#12345678;` no).
+ */
+const NEEDS_REPAIR = /&(?!#x[0-9a-fA-F]{1,6};|#[0-9]{1,7};|(?:amp|lt|gt|quot|apos);)/;
 
 /**
  * Makes text outside CDATA sections and comments acceptable to a strict XML parser: a bare `&`
@@ -60,6 +98,9 @@ const XML_ENTITIES: ReadonlySet<string> = new Set(['amp', 'lt', 'gt', 'quot', 'a
  * document, so nothing here can expand.
  */
 function repairEntities(text: string): string {
+  // Most feeds need nothing: every `&` already starts a reference `fix` keeps as it is. One scan
+  // then stands for the CDATA split and a callback per reference.
+  if (!NEEDS_REPAIR.test(text)) return text;
   const fix = (segment: string) =>
     segment.replace(/&(#x[0-9a-fA-F]{1,6};|#[0-9]{1,7};|[A-Za-z][A-Za-z0-9]{0,31};)?/g, (match, ref?: string) => {
       if (ref === undefined) return '&amp;';
@@ -239,13 +280,7 @@ export async function parseXmlFeed(decoded: string): Promise<RawFeed> {
   // A new parser per document: xml2js parsers keep state, and one that failed is not reusable.
   const parser = new SafeParser({
     defaultRSS: 2, // `<rss>` without a version attribute (uol.com.br) is read as RSS 2.0
-    customFields: {
-      // Raw arrays keep the attributes rss-parser drops: isPermaLink, Atom's category term.
-      item: [
-        ['guid', 'rawGuid', { keepArray: true }],
-        ['category', 'rawCategories', { keepArray: true }],
-      ] as never,
-    },
+    customFields: { item: CUSTOM_ITEM_FIELDS as never },
   });
   let parsed: Awaited<ReturnType<ParserInternals['parseString']>>;
   try {
