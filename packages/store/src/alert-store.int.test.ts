@@ -66,4 +66,17 @@ describe('AlertStore (real Redis)', () => {
     expect(ids).toContain('new');
     expect(ids).not.toContain('old');
   });
+
+  it("reads a story in one command, leaving out alerts that expired before the story's set did", async () => {
+    const store = new AlertStore(redis, { prefix, retentionSeconds: 3600 });
+    const now = Date.now();
+    await store.save(alertOf('g1', 's-gap', new Date(now - 3000).toISOString()));
+    await store.save(alertOf('g2', 's-gap', new Date(now - 2000).toISOString()));
+    await store.save(alertOf('g3', 's-gap', new Date(now - 1000).toISOString()));
+    await redis.del(stateKey(prefix, 'alert', 'g2'));
+    const stories = await Promise.all([store.story('s-gap'), store.story('s-none')]);
+    expect(stories[0].map((a) => a.id)).toEqual(['g1', 'g3']);
+    expect(stories[0][0]).toEqual(alertOf('g1', 's-gap', new Date(now - 3000).toISOString()));
+    expect(stories[1]).toEqual([]);
+  });
 });

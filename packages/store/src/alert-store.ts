@@ -21,17 +21,30 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[5])
 if isNew then return 1 end
 return 0`;
 
+// A story's alerts in one command instead of SMEMBERS, then MGET a round trip later. The alert keys
+// are built here from ARGV[1] (the alert key prefix): they share the story key's `{prefix}` hash
+// tag, so they are in its slot on a Redis Cluster too. A missing alert (expired) is a nil.
+// KEYS[1] story set; ARGV[1] alert key prefix.
+const STORY = `
+local ids = redis.call('SMEMBERS', KEYS[1])
+local out = {}
+for i = 1, #ids do out[i] = redis.call('GET', ARGV[1] .. ids[i]) end
+return out`;
+
 /**
  * Alert history: one JSON value per alert, a time index for listing, and a per-story set so
  * every source of a story can be gathered into one notification. Everything expires.
  */
 export class AlertStore {
   readonly retentionSeconds: number;
+  /** `{prefix}:alert:`, what every alert's key starts with. */
+  private readonly alertKeyPrefix: string;
   constructor(
     private readonly redis: Redis,
     private readonly options: AlertStoreOptions,
   ) {
     this.retentionSeconds = options.retentionSeconds ?? 30 * 24 * 3600;
+    this.alertKeyPrefix = stateKey(options.prefix, 'alert', '');
   }
 
   private key(...parts: string[]): string {
@@ -56,10 +69,10 @@ export class AlertStore {
 
   /** Every stored alert of a story, oldest first. */
   async story(storyId: string): Promise<Alert[]> {
-    const tick = tickPipelineOf(this.redis);
-    const ids = await tick.run<string[]>((p) => p.smembers(this.key('story', storyId)));
-    if (ids.length === 0) return [];
-    const raws = await tick.run<(string | null)[]>((p) => p.mget(ids.map((id) => this.key('alert', id))));
+    const raws = (await runScript(this.redis, STORY, [this.storySetKey(storyId)], [this.alertKeyPrefix])) as Array<
+      string | null
+    >;
+    if (raws.length === 0) return [];
     return raws
       .filter((r): r is string => r !== null)
       .map((r) => AlertSchema.parse(JSON.parse(r)))

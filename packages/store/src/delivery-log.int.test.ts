@@ -99,4 +99,29 @@ describe('DeliveryLog.recordAndCount (real Redis)', () => {
     expect(status?.sources).toBeUndefined();
     expect(Object.keys((await log.attempts('d-u'))[0]!)).not.toContain('code');
   });
+
+  it("reads each delivery's state in one command, undefined for one never attempted", async () => {
+    const log = new DeliveryLog(redis, prefix);
+    const attempt = (deliveryId: string, ok: boolean) => ({
+      deliveryId,
+      alertId: 'a-s',
+      subscriptionId: 's',
+      channel: 'webhook' as const,
+      attempt: 1,
+      at: '2026-01-01T00:00:00Z',
+      ok,
+      latencyMs: 1,
+    });
+    await log.record(attempt('st-ok', true));
+    await log.record(attempt('st-retry', false));
+    await log.markDead('st-dead', 'WEBHOOK_GONE', '2026-01-01T00:00:01Z');
+    expect(await log.states(['st-none', 'st-ok', 'st-retry', 'st-dead', 'st-none-2'])).toEqual([
+      undefined,
+      'delivered',
+      'retrying',
+      'dead',
+      undefined,
+    ]);
+    expect(await log.states([])).toEqual([]);
+  });
 });

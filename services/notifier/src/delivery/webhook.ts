@@ -253,12 +253,22 @@ function keyOf(secret: string): Buffer {
   return key;
 }
 
+/** Hosts by URL: a channel's URL is parsed once, not on every send (only error messages use the host). */
+const hosts = new Map<string, string>();
+const MAX_HOSTS = 1024;
+
 function hostOf(url: string): string {
-  try {
-    return new URL(url).host || 'the endpoint';
-  } catch {
-    throw new PermanentError('WEBHOOK_BAD_URL', 'the webhook URL is not a valid URL');
+  let host = hosts.get(url);
+  if (host === undefined) {
+    try {
+      host = new URL(url).host || 'the endpoint';
+    } catch {
+      throw new PermanentError('WEBHOOK_BAD_URL', 'the webhook URL is not a valid URL');
+    }
+    if (hosts.size >= MAX_HOSTS) hosts.clear();
+    hosts.set(url, host);
   }
+  return host;
 }
 
 /**
