@@ -118,10 +118,27 @@ function push(map: Map<string, number[]>, key: string, i: number): void {
   else map.set(key, [i]);
 }
 
-/** An alert's values in one dimension with their `matchedBy` labels, built once per alert, not per match. */
-interface Values {
-  keys: string[];
-  labels: string[];
+/**
+ * An alert's values in one dimension with their `matchedBy` labels, built once per alert, not per
+ * match — and only when asked for: routing for delivery (`matchSubscriptions`) never reads them.
+ */
+class Values {
+  private built: string[] | undefined;
+  constructor(
+    readonly keys: string[],
+    private readonly prefix: string,
+    /** What the labels show, when not the keys (entities: the alert's spelling, not the folded key). */
+    private readonly shown?: string[],
+  ) {}
+
+  get labels(): string[] {
+    if (this.built === undefined) {
+      const from = this.shown ?? this.keys;
+      this.built = new Array<string>(from.length);
+      for (let k = 0; k < from.length; k++) this.built[k] = this.prefix + from[k]!;
+    }
+    return this.built;
+  }
 }
 
 function hasIdentifier(filter: ReadonlyMap<string, string>, keys: readonly string[]): boolean {
@@ -135,7 +152,8 @@ function intersects(filter: ReadonlySet<string>, keys: readonly string[]): boole
 }
 
 function pick(filter: ReadonlySet<string>, values: Values, why: string[]): void {
-  for (let k = 0; k < values.keys.length; k++) if (filter.has(values.keys[k]!)) why.push(values.labels[k]!);
+  const keys = values.keys;
+  for (let k = 0; k < keys.length; k++) if (filter.has(keys[k]!)) why.push(values.labels[k]!);
 }
 
 /**
@@ -326,12 +344,12 @@ export function buildRoutingIndex(subscriptions: readonly Subscription[]): Routi
       rank: rankSeverity(alert.severity),
       topicMask: topicBits.reduce((m, b) => m | b, 0),
       topicBits,
-      topics: { keys: topics, labels: topics.map((t) => `topic:${t}`) },
+      topics: new Values(topics, 'topic:'),
       jurisdictionWord: jurisdictions.map((j) => jurisdictionIds.get(j)! >>> 5),
       jurisdictionBit: jurisdictions.map((j) => 1 << (jurisdictionIds.get(j)! & 31)),
-      jurisdictions: { keys: jurisdictions, labels: jurisdictions.map((j) => `jurisdiction:${j}`) },
-      entities: { keys: [...entities.keys()], labels: [...entities.values()].map((e) => `entity:${e}`) },
-      feeds: { keys: feeds, labels: feeds.map((f) => `feed:${f}`) },
+      jurisdictions: new Values(jurisdictions, 'jurisdiction:'),
+      entities: new Values([...entities.keys()], 'entity:', [...entities.values()]),
+      feeds: new Values(feeds, 'feed:'),
       identifierKeys: alertIdentifierKeys(alert),
       hits,
       hitSubs,
