@@ -50,10 +50,10 @@ describe('StoryIndex (real Redis, two replicas)', () => {
     // Asked for in one tick: the second and third wait for the first batch and run as one.
     const results = await Promise.all([a.assign(first), a.assign(copy), a.assign(first)]);
     expect(results).toEqual([first, first, first]);
-    // One entry per batch (two batches), holding every assignment of it.
+    // One entry per assignment, in order (the format every release reads), written by one script call per batch.
     const entries = await redis.xrange(`${bullPrefix(p)}:stories`, '-', '+');
-    expect(entries).toHaveLength(2);
-    expect(entries.flatMap(([, fields]) => assignmentsOf(fields).map((e) => e.storyId))).toEqual([first, first, first]);
+    expect(entries).toHaveLength(3);
+    expect(entries.map(([, fields]) => assignmentsOf(fields).map((e) => e.storyId))).toEqual([[first], [first], [first]]);
     // Another replica learns the batch's assignments.
     const b = new StoryIndex(redis, { prefix: p });
     expect(await b.assign(copy)).toBe(first);

@@ -1,4 +1,4 @@
-import { stateKey } from '@regwatch/queue';
+import { runScript, stateKey } from '@regwatch/queue';
 import { parseStoryId, StoryClusterer } from '@regwatch/rules';
 import type { Redis } from 'ioredis';
 
@@ -8,10 +8,7 @@ export interface StoryIndexOptions {
   maxDistance?: number;
   /** How long a story stays joinable. Default 72 h. */
   windowMs?: number;
-  /**
-   * Items remembered in memory; also the length the Redis stream is capped at, in entries (a batch's
-   * assignments share one entry, so the stream holds at least this many items). Default 20,000.
-   */
+  /** Items remembered, in memory and in the Redis stream. Default 20,000. */
   maxItems?: number;
 }
 
@@ -24,12 +21,10 @@ export interface StoryIndexOptions {
  * memory, then one write of ours. Two round trips per batch, not per item: one at a time per item
  * made 7 of 8 concurrent classifier jobs wait on the others' round trips.
  *
- * A batch's assignments go into one stream entry, as repeated `h`/`s`/`t` field triples (Redis keeps
- * an entry's fields as given, repeats included): one XADD per batch instead of one per item, which
- * was the classifier's most frequent Redis command. A replica of the release before reads such an
- * entry's last triple only (it folded the fields into a record), so during a rolling update it may
- * miss a few of the new replicas' assignments — a copy then starts its own story, as it would have
- * if it had arrived a little later than the window.
+ * The write is one script call per batch that adds one entry per item (`h`/`s`/`t`), the stream's
+ * format since the first release: one command per batch instead of one XADD per item (the
+ * classifier's most frequent command), while the cap stays counted in items and every release
+ * reads every entry.
  */
 export class StoryIndex {
   private readonly clusterer: StoryClusterer;
@@ -107,24 +102,41 @@ export class StoryIndex {
     }
     // In arrival order, so a copy later in the batch joins the story of one earlier in it.
     const storyIds = batch.map((p) => this.clusterer.assign(p.hash, p.at).storyId);
-    const args: string[] = [this.key, 'MAXLEN', '~', String(this.maxItems), '*'];
+    const args: string[] = [String(this.maxItems)];
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
-      args.push('h', p.hashId, 's', storyIds[i]!, 't', String(p.at));
+      args.push(p.hashId, storyIds[i]!, String(p.at));
     }
-    let id: unknown;
+    let ids: unknown;
     try {
-      id = await this.redis.call('XADD', ...args);
+      ids = await runScript(this.redis, APPEND_SCRIPT, [this.key], args);
     } catch (err) {
       for (const p of batch) p.reject(err);
       return;
     }
-    // Our own entry comes back on the next sync: skip it instead of remembering it twice.
-    if (typeof id === 'string') this.own.add(id);
+    if (!Array.isArray(ids) || ids.length !== batch.length) {
+      const err = new Error(`story index: expected ${batch.length} stream ids, got ${JSON.stringify(ids)}`);
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    // Our own entries come back on the next sync: skip them instead of remembering them twice.
+    for (const id of ids) if (typeof id === 'string') this.own.add(id);
     for (let i = 0; i < batch.length; i++) batch[i]!.resolve(storyIds[i]!);
     if (this.own.size > 10_000) this.own.clear();
   }
 }
+
+/**
+ * KEYS[1] the stream; ARGV[1] its cap in entries (approximate, as MAXLEN ~), then one
+ * hash/story/time triple per item. Adds one entry per triple, in order; returns their ids.
+ */
+const APPEND_SCRIPT = `
+local ids = {}
+for i = 2, #ARGV, 3 do
+  ids[#ids + 1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'h', ARGV[i], 's', ARGV[i + 1], 't', ARGV[i + 2])
+end
+return ids
+`;
 
 interface PendingAssignment {
   hashId: string;
@@ -135,8 +147,9 @@ interface PendingAssignment {
 }
 
 /**
- * The assignments of one stream entry: its `h`/`s`/`t` triples in order (one per item of the batch
- * that wrote it; one in entries of the release before). An incomplete triple is skipped.
+ * The assignments of one stream entry: its `h`/`s`/`t` triples in order (one per entry as written;
+ * reading every triple costs nothing and keeps a hand-written batch entry whole). An incomplete
+ * triple is skipped.
  */
 export function assignmentsOf(list: readonly string[]): Array<{ hash: string; storyId: string; at: number }> {
   const out: Array<{ hash: string; storyId: string; at: number }> = [];
