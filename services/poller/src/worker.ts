@@ -24,7 +24,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { fetchFeed, parseSourceDocument } from './feed/index.js';
 import type { IncidentThresholds, PollObservation } from './health/incidents.js';
-import { observePoll, opsJobId, pollHealthStore, type SourceHealthDeps } from './health/source-health.js';
+import { observePoll, opsJobId } from './health/source-health.js';
 import { FeedLock } from './poll/feed-lock.js';
 import { HostLimiter, hostKey } from './poll/host-limiter.js';
 import { type PollOutcome, pollFeed } from './poll/poll-feed.js';
@@ -119,15 +119,10 @@ export async function startPoller(deps: PollerDeps): Promise<PollerHandle> {
   const incidents = new SourceIncidentStore(redis, deps.prefix);
   const now = deps.now ?? (() => new Date());
   // Source alarms after every poll; a failure here is logged and never fails the poll itself.
-  const observeHealth = async (
-    feed: FeedSource,
-    observation: PollObservation,
-    log: Logger,
-    store: SourceHealthDeps['store'],
-  ) => {
+  const observeHealth = async (feed: FeedSource, observation: PollObservation, log: Logger) => {
     try {
       const changes = await observePoll(feed, observation, {
-        store,
+        store: incidents,
         enqueueOps: async (jobs: OpsEventJob[]) => {
           await opsQueue.addBulk(jobs.map((data) => ({ name: 'event', data, opts: { jobId: opsJobId(data) } })));
         },
@@ -183,47 +178,26 @@ export async function startPoller(deps: PollerDeps): Promise<PollerHandle> {
       // A job left over from a feed that was removed or disabled since it was queued.
       return { status: 'skipped', reason: 'not-configured', detail: `feed "${feedId}" is not configured` };
     }
-    // The lock and the two reads every poll starts with leave in one write (the tick pipeline):
-    // Redis runs them in order, so the reads see the state as of the lock being taken, as if they
-    // had been sent after it. They are wasted only when another poller holds the feed.
-    const locking = lock.acquire(feed.id);
-    const stateRead = state.get(feed.id);
-    const healthRead = incidents.load(feed.id);
-    stateRead.catch(() => {});
-    healthRead.catch(() => {});
-    const token = await locking;
+    const token = await lock.acquire(feed.id);
     if (!token) return { status: 'skipped', reason: 'locked', detail: 'another poller is polling this feed' };
-    let releasing: Promise<boolean> | undefined;
-    const release = () => {
-      releasing ??= lock.release(feed.id, token);
-      return releasing;
-    };
-    // The lock is released in the same write as the source's last health save (after it), not a
-    // round trip later; still awaited in `finally`, and released there if no save came.
-    const health = pollHealthStore(incidents, healthRead, () => void release().catch(() => {}));
     try {
       const outcome = await pollFeed(feed, {
         fetch: (url, http) =>
           fetchFeed(url, http, { policy: deps.policy, ...(deps.userAgent ? { userAgent: deps.userAgent } : {}) }),
         parse: parseSourceDocument,
-        state: {
-          get: () => stateRead,
-          update: (id, patch, add) => state.update(id, patch, add),
-          pageBaseline: (id) => state.pageBaseline(id),
-          setPageBaseline: (id, baseline) => state.setPageBaseline(id, baseline),
-        },
+        state,
         seen,
         enqueue,
         acquireHost: (url) => hosts.acquire(hostKey(url)),
         now: () => new Date(),
       }).catch(async (err: unknown) => {
-        await observeHealth(feed, { kind: 'failed', error: errorText(err) }, log, health);
+        await observeHealth(feed, { kind: 'failed', error: errorText(err) }, log);
         throw err;
       });
       if (outcome.status === 'ok') {
-        await observeHealth(feed, { kind: 'ok', items: outcome.items, newItems: outcome.newItems }, log, health);
+        await observeHealth(feed, { kind: 'ok', items: outcome.items, newItems: outcome.newItems }, log);
       } else if (outcome.status === 'not-modified') {
-        await observeHealth(feed, { kind: 'not-modified' }, log, health);
+        await observeHealth(feed, { kind: 'not-modified' }, log);
       }
       if (outcome.status === 'skipped' && outcome.reason === 'host-busy') {
         const delay = 500 + Math.floor(Math.random() * 1500);
@@ -234,7 +208,7 @@ export async function startPoller(deps: PollerDeps): Promise<PollerHandle> {
       }
       return outcome;
     } finally {
-      await release();
+      await lock.release(feed.id, token);
     }
   };
 

@@ -68,25 +68,3 @@ export async function observePoll(
   }
   return result.changes;
 }
-
-/**
- * One poll's view of the source-health store: the state read in advance (`loaded`, sent with the
- * feed lock), and `onLastSave` run right after the poll's last save is sent — the one with no
- * notice left pending — in the same turn, so what it sends (the feed lock's release) leaves in the
- * same write, after the save. A save with notices pending is followed by a second one once they
- * are queued; `onLastSave` waits for that.
- */
-export function pollHealthStore(
-  store: SourceHealthDeps['store'],
-  loaded: ReturnType<SourceHealthDeps['store']['load']>,
-  onLastSave: () => void,
-): SourceHealthDeps['store'] {
-  return {
-    load: () => loaded,
-    save: (feedId, health, arrivalAtMs) => {
-      const saving = store.save(feedId, health, arrivalAtMs);
-      if (health.pending.length === 0) onLastSave();
-      return saving;
-    },
-  };
-}

@@ -285,57 +285,6 @@ describe('pollFeed health', () => {
     expect(events).toEqual(['acquire feeds.example.gov', 'fetch', 'release']);
   });
 
-  it('sends the slot release with the seen lookup (not a round trip before it), and fails the poll if it fails', async () => {
-    const h = harness();
-    const events: string[] = [];
-    const has = h.deps.seen.has;
-    h.deps.seen.has = async (members) => {
-      events.push('seen lookup');
-      return has(members);
-    };
-    h.deps.acquireHost = async () => async () => {
-      events.push('release sent');
-      await new Promise((r) => setImmediate(r));
-      events.push('release done');
-    };
-    h.respond(() => ok(rss([{ guid: 'a', title: 'A' }])));
-    expect(await pollFeed(FEED, h.deps)).toMatchObject({ status: 'ok', newItems: 1 });
-    expect(events).toEqual(['release sent', 'seen lookup', 'release done']);
-
-    h.deps.acquireHost = async () => async () => {
-      throw new Error('redis went away');
-    };
-    h.respond(() => ok(rss([{ guid: 'b', title: 'B' }])));
-    await expect(pollFeed(FEED, h.deps)).rejects.toThrow('redis went away');
-    expect(h.state().consecutiveFailures).toBe(1);
-  });
-
-  it('sends the seen members and the feed state together, both after the items are queued', async () => {
-    const h = harness();
-    const events: string[] = [];
-    const { add } = h.deps.seen;
-    const { update } = h.deps.state;
-    const enqueue = h.deps.enqueue;
-    h.deps.enqueue = async (items) => {
-      await enqueue(items);
-      events.push('queued');
-    };
-    h.deps.seen.add = async (members) => {
-      events.push('remember sent');
-      await new Promise((r) => setImmediate(r));
-      await add(members);
-      events.push('remembered');
-    };
-    h.deps.state.update = async (id, patch, more) => {
-      events.push('state sent');
-      await update(id, patch, more);
-    };
-    h.respond(() => ok(rss([{ guid: 'a', title: 'A' }])));
-    expect(await pollFeed(FEED, h.deps)).toMatchObject({ status: 'ok', newItems: 1 });
-    expect(events).toEqual(['queued', 'remember sent', 'state sent', 'remembered']);
-    expect(h.state().itemsSeen).toBe(1);
-  });
-
   it('re-queues items whose queueing failed (queue first, remember after)', async () => {
     const h = harness();
     const enqueue = h.deps.enqueue;

@@ -127,31 +127,19 @@ export async function pollFeed(feed: FeedSource, deps: PollDeps): Promise<PollOu
     release = await deps.acquireHost(url);
     if (!release) return { status: 'skipped', reason: 'host-busy', detail: `${hostOf(url)} is busy` };
   }
-  // The host slot's release is awaited with the next Redis call rather than on its own: parsing
-  // needs no Redis, and the release then leaves in the same write as the seen lookup (or, on a
-  // 304, the state write).
-  let released: Promise<void> | undefined;
   try {
     let result: FetchFeedResult;
     try {
       result = await deps.fetch(url, http);
-    } catch (err) {
+    } finally {
       await release?.();
-      throw err;
     }
-    released = release?.();
-    // Handled here so a failed release never goes unhandled while a parse error is thrown; it is
-    // still awaited (and fails the poll) below.
-    released?.catch(() => {});
     if (result.status === 'not-modified') {
-      await Promise.all([
-        released,
-        deps.state.update(feed.id, {
-          ...source,
-          ...healthy(result.httpStatus, now, everyMs, offsetMs),
-          ...validators(result.state),
-        }),
-      ]);
+      await deps.state.update(feed.id, {
+        ...source,
+        ...healthy(result.httpStatus, now, everyMs, offsetMs),
+        ...validators(result.state),
+      });
       return { status: 'not-modified' };
     }
     const isPage = feed.type === 'page';
@@ -169,7 +157,7 @@ export async function pollFeed(feed: FeedSource, deps: PollDeps): Promise<PollOu
     });
     const unique = dedupeWithinFeed(parsed.entries);
     const members = memberLists(unique);
-    const [flags] = await Promise.all([deps.seen.has(members.flat()), released]);
+    const flags = await deps.seen.has(members.flat());
     let cursor = 0;
     const fresh: FeedItem[] = [];
     const freshMembers: string[] = [];
@@ -183,31 +171,22 @@ export async function pollFeed(feed: FeedSource, deps: PollDeps): Promise<PollOu
         freshMembers.push(...own);
       }
     });
-    let remembered: Promise<void> | undefined;
     if (fresh.length > 0) {
       await deps.enqueue(fresh);
-      remembered = deps.seen.add(freshMembers);
+      await deps.seen.add(freshMembers);
     }
-    if (isPage && parsed.pageBaseline) {
-      // After the change is queued: a crash before this re-reports the change, never loses it.
-      await remembered;
-      await deps.state.setPageBaseline!(feed.id, parsed.pageBaseline);
-    }
-    // Written with the seen members, not after them: both are sent in one turn, in this order,
-    // on one connection (one write, one read), and both only once the items are queued.
-    await Promise.all([
-      remembered,
-      deps.state.update(
-        feed.id,
-        {
-          ...source,
-          ...healthy(result.httpStatus, now, everyMs, offsetMs),
-          ...validators(result.state),
-          ...(result.permanentRedirect ? { permanentUrl: result.permanentRedirect } : {}),
-        },
-        { itemsSeen: fresh.length },
-      ),
-    ]);
+    // After the change is queued: a crash before this re-reports the change, never loses it.
+    if (isPage && parsed.pageBaseline) await deps.state.setPageBaseline!(feed.id, parsed.pageBaseline);
+    await deps.state.update(
+      feed.id,
+      {
+        ...source,
+        ...healthy(result.httpStatus, now, everyMs, offsetMs),
+        ...validators(result.state),
+        ...(result.permanentRedirect ? { permanentUrl: result.permanentRedirect } : {}),
+      },
+      { itemsSeen: fresh.length },
+    );
     return { status: 'ok', items: parsed.entries.length, newItems: fresh.length };
   } catch (err) {
     const failures = state.consecutiveFailures + 1;

@@ -110,16 +110,6 @@ describe('SeenStore (real Redis)', () => {
     expect(flags.every((f, i) => f === (i % 3 === 0))).toBe(true);
   });
 
-  it('remembers more members than one script call takes, all with the bucket TTL', async () => {
-    const seen = new SeenStore(redis, `${prefix}-bulk`, { retentionSeconds: 14 * DAY, bucketSeconds: 7 * DAY });
-    const members = Array.from({ length: 9_000 }, (_, i) => `u${i}`);
-    await seen.add(members);
-    expect((await seen.has(members)).every(Boolean)).toBe(true);
-    const [bucket] = await redis.keys(`${bullPrefix(`${prefix}-bulk`)}:seen:*`);
-    expect(await redis.scard(bucket!)).toBe(9_000);
-    expect(await redis.ttl(bucket!)).toBeGreaterThan(14 * DAY);
-  });
-
   it('derives the number of buckets from the retention (REGWATCH_SEEN_RETENTION_DAYS)', async () => {
     const short = new SeenStore(redis, `${prefix}-short`, { retentionSeconds: 1 * DAY, bucketSeconds: DAY });
     const t0 = Date.parse('2026-03-02T12:00:00Z');

@@ -1,4 +1,4 @@
-import { runScript, stateKey } from '@regwatch/queue';
+import { stateKey } from '@regwatch/queue';
 import type { Redis } from 'ioredis';
 
 /** Marks a member 1 when any live bucket holds it; buckets that do not exist (yet) cost one EXISTS. */
@@ -15,14 +15,12 @@ for _, key in ipairs(KEYS) do
 end
 return seen`;
 
-/** Adds the members to the current bucket and (re)sets its TTL, atomically: ARGV[1] is the TTL. */
-const ADD_SCRIPT = `
-redis.call('SADD', KEYS[1], unpack(ARGV, 2))
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-return 1`;
-
 /** Lua's unpack() is bounded by the C stack (~8 000 values); a 1 000-item feed has 2 000 members. */
 const MAX_MEMBERS_PER_CALL = 4000;
+
+interface SeenCommands {
+  regwatchSeenHas(numKeys: number, ...keysThenMembers: string[]): Promise<number[]>;
+}
 
 /**
  * Remembers which items were already queued, bounded in memory: members live in one Redis set
@@ -56,8 +54,6 @@ export class SeenStore {
    * Returns, for each member, whether it is already remembered in any live bucket. One script
    * call checks every bucket server-side: the members cross the wire once, not once per bucket
    * (13 weekly buckets for 90 days), which halved the cost of a 50-item poll in the benchmark.
-   * It goes in the connection's tick pipeline (`runScript`), with whatever else the poller sends
-   * in the same turn (the host slot's release, other polls' state).
    */
   async has(members: string[], nowMs = Date.now()): Promise<boolean[]> {
     if (members.length === 0) return [];
@@ -65,27 +61,27 @@ export class SeenStore {
     const seen: boolean[] = [];
     for (let start = 0; start < members.length; start += MAX_MEMBERS_PER_CALL) {
       const chunk = members.slice(start, start + MAX_MEMBERS_PER_CALL);
-      const flags = (await runScript(this.redis, HAS_SCRIPT, keys, chunk)) as number[];
+      const flags = await this.commands().regwatchSeenHas(keys.length, ...keys, ...chunk);
       for (const flag of flags) seen.push(flag === 1);
     }
     return seen;
   }
 
-  /**
-   * Remembers members in the current bucket, which expires after the retention window. One
-   * script (SADD and EXPIRE, atomic as the MULTI it replaces) in the connection's tick pipeline,
-   * so it leaves in the same write as the feed state the poll writes next to it.
-   */
+  private commands(): Redis & SeenCommands {
+    const redis = this.redis as Redis & Partial<SeenCommands>;
+    if (!redis.regwatchSeenHas) redis.defineCommand('regwatchSeenHas', { lua: HAS_SCRIPT });
+    return redis as Redis & SeenCommands;
+  }
+
+  /** Remembers members in the current bucket, which expires after the retention window. */
   async add(members: string[], nowMs = Date.now()): Promise<void> {
     if (members.length === 0) return;
-    const current = stateKey(this.prefix, 'seen', String(Math.floor(nowMs / 1000 / this.bucketSeconds)));
+    const [current] = this.bucketKeys(nowMs);
     const ttl = this.bucketSeconds * (this.bucketCount + 1);
-    const writes: Promise<unknown>[] = [];
-    for (let start = 0; start < members.length; start += MAX_MEMBERS_PER_CALL) {
-      writes.push(
-        runScript(this.redis, ADD_SCRIPT, [current], [ttl, ...members.slice(start, start + MAX_MEMBERS_PER_CALL)]),
-      );
-    }
-    await Promise.all(writes);
+    await this.redis
+      .multi()
+      .sadd(current!, ...members)
+      .expire(current!, ttl)
+      .exec();
   }
 }
