@@ -15,6 +15,8 @@ export interface BenchFeedServer {
   load(stories: readonly ClassifyInput[]): void;
   /** New items served so far. */
   readonly served: number;
+  /** Loaded stories not served yet. */
+  readonly pending: number;
   readonly requests: number;
   close(): Promise<void>;
 }
@@ -77,6 +79,9 @@ export async function startFeedServer(opts: {
     },
     get served() {
       return counters.served;
+    },
+    get pending() {
+      return pending.length;
     },
     get requests() {
       return counters.requests;

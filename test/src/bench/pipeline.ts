@@ -134,11 +134,12 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   };
 
   try {
-    // Keeps the polls queue full until `count` more stories have been served.
-    const saturate = (count: number, started: number) => {
-      const target = feedServer.served + count;
+    // Keeps the polls queue full until every loaded story has been served. (Not "until `served` has
+    // grown by the count": polls left over from the phase before can serve some of the new stories
+    // before such a target is taken, and then the loop ran to its 120 s cap with nothing left to serve.)
+    const saturate = (started: number) => {
       return (async () => {
-        while (feedServer.served < target && Date.now() - started < 120_000) {
+        while (feedServer.pending > 0 && Date.now() - started < 120_000) {
           if ((await queues.polls.getWaitingCount()) < 32)
             await queues.polls.addBulk(Array.from({ length: 32 }, pollJob));
           await sleep(20);
@@ -151,7 +152,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
       opts.progress(`pipeline ${opts.scale}×: ${opts.warmupItems} items to warm up`);
       sink.reset();
       feedServer.load(opts.stories.take(opts.warmupItems));
-      const warming = saturate(opts.warmupItems, Date.now());
+      const warming = saturate(Date.now());
       await race(arrivals(sink, opts.warmupItems));
       await warming;
     }
@@ -166,7 +167,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     const monitor = opts.profileDir ? await countCommands(redis, prefix) : undefined;
     const connections0 = sink.connections;
     const t0 = Date.now();
-    const feeding = saturate(n, t0);
+    const feeding = saturate(t0);
     const complete = await race(arrivals(sink, n));
     await feeding;
     const seconds = (Date.now() - t0) / 1000;
