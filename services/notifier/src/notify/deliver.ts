@@ -181,7 +181,15 @@ export async function deliver(job: NotifierDeliveryJob, attempt: number, deps: D
   }
   if (!content) return { sent: false };
 
-  const at = started.toISOString();
+  // What every attempt record of this delivery shares, failed or sent.
+  const base = {
+    deliveryId: job.deliveryId,
+    alertId: job.alertId,
+    subscriptionId: subscription.id,
+    channel: channel.type,
+    attempt,
+    at: started.toISOString(),
+  };
   // Undefined fields (`sources` of a digest, `code` below) are skipped by the log and by JSON.stringify.
   const meta: AttemptMeta = { kind: job.kind, storyIds: content.storyIds, sources: content.sources };
   let result: SendResult;
@@ -198,12 +206,7 @@ export async function deliver(job: NotifierDeliveryJob, attempt: number, deps: D
   } catch (err) {
     const info = deps.failureInfo(err);
     const failed: DeliveryAttempt = {
-      deliveryId: job.deliveryId,
-      alertId: job.alertId,
-      subscriptionId: subscription.id,
-      channel: channel.type,
-      attempt,
-      at,
+      ...base,
       ok: false,
       code: info?.code,
       latencyMs: info?.latencyMs ?? deps.now().getTime() - started.getTime(),
@@ -217,12 +220,7 @@ export async function deliver(job: NotifierDeliveryJob, attempt: number, deps: D
     throw err;
   }
   const attemptRecord: DeliveryAttempt = {
-    deliveryId: job.deliveryId,
-    alertId: job.alertId,
-    subscriptionId: subscription.id,
-    channel: channel.type,
-    attempt,
-    at,
+    ...base,
     ok: true,
     code: result.code,
     latencyMs: result.latencyMs,
