@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Alert } from '@regwatch/contracts';
-import { bullPrefix, createRedis, stateKey } from '@regwatch/queue';
-import { afterAll, describe, expect, it } from 'vitest';
+import { bullPrefix, createRedis, stateKey, tickPipelineOf } from '@regwatch/queue';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { AlertStore } from './alert-store.js';
 
 const prefix = `test-${randomUUID().slice(0, 8)}`;
@@ -78,5 +78,36 @@ describe('AlertStore (real Redis)', () => {
     expect(stories[0].map((a) => a.id)).toEqual(['g1', 'g3']);
     expect(stories[0][0]).toEqual(alertOf('g1', 's-gap', new Date(now - 3000).toISOString()));
     expect(stories[1]).toEqual([]);
+  });
+});
+
+describe('AlertStore.stories (real Redis)', () => {
+  it('reads several stories in one script call, each sorted as story() sorts it, repeated ids once', async () => {
+    const store = new AlertStore(redis, { prefix, retentionSeconds: 3600 });
+    const now = Date.now();
+    const at = (ms: number) => new Date(now - ms).toISOString();
+    // Saved out of order, with a createdAt tie broken by id, and one alert expired early.
+    await store.save(alertOf('m3', 's-many-a', at(1000)));
+    await store.save(alertOf('m1', 's-many-a', at(3000)));
+    await store.save(alertOf('m2b', 's-many-a', at(2000)));
+    await store.save(alertOf('m2a', 's-many-a', at(2000)));
+    await store.save(alertOf('n1', 's-many-b', at(500)));
+    await store.save(alertOf('n2', 's-many-b', at(400)));
+    await redis.del(stateKey(prefix, 'alert', 'n2'));
+
+    // Every command of a store goes through its connection's tick pipeline: one run is one command
+    // (a NOSCRIPT retry would be an EVAL of that same one).
+    const commands = vi.spyOn(tickPipelineOf(redis), 'run');
+    const stories = await store.stories(['s-many-a', 's-many-none', 's-many-b', 's-many-a']);
+    expect(commands).toHaveBeenCalledTimes(1);
+    commands.mockRestore();
+
+    expect([...stories.keys()]).toEqual(['s-many-a', 's-many-none', 's-many-b']);
+    expect(stories.get('s-many-a')?.map((a) => a.id)).toEqual(['m1', 'm2a', 'm2b', 'm3']);
+    expect(stories.get('s-many-a')).toEqual(await store.story('s-many-a'));
+    expect(stories.get('s-many-a')?.[0]).toEqual(alertOf('m1', 's-many-a', at(3000)));
+    expect(stories.get('s-many-b')?.map((a) => a.id)).toEqual(['n1']);
+    expect(stories.get('s-many-none')).toEqual([]);
+    expect((await store.stories([])).size).toBe(0);
   });
 });

@@ -31,6 +31,29 @@ local out = {}
 for i = 1, #ids do out[i] = redis.call('GET', ARGV[1] .. ids[i]) end
 return out`;
 
+// Several stories' alerts in one command: STORY for each set in KEYS, one reply list per key, in
+// KEYS order. Same Cluster property as STORY: the story sets are in KEYS and the alert keys built
+// here from ARGV[1] share their `{prefix}` hash tag, so all of them are in one slot.
+// KEYS story sets; ARGV[1] alert key prefix.
+const STORIES = `
+local out = {}
+for k = 1, #KEYS do
+  local ids = redis.call('SMEMBERS', KEYS[k])
+  local raws = {}
+  for i = 1, #ids do raws[i] = redis.call('GET', ARGV[1] .. ids[i]) end
+  out[k] = raws
+end
+return out`;
+
+/** A story's alerts in the order `story()` promises: oldest first, ties by id. Expired ones (nil) dropped. */
+function parseStory(raws: Array<string | null>): Alert[] {
+  if (raws.length === 0) return [];
+  return raws
+    .filter((r): r is string => r !== null)
+    .map((r) => AlertSchema.parse(JSON.parse(r)))
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+}
+
 /**
  * Alert history: one JSON value per alert, a time index for listing, and a per-story set so
  * every source of a story can be gathered into one notification. Everything expires.
@@ -72,11 +95,23 @@ export class AlertStore {
     const raws = (await runScript(this.redis, STORY, [this.storySetKey(storyId)], [this.alertKeyPrefix])) as Array<
       string | null
     >;
-    if (raws.length === 0) return [];
-    return raws
-      .filter((r): r is string => r !== null)
-      .map((r) => AlertSchema.parse(JSON.parse(r)))
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    return parseStory(raws);
+  }
+
+  /**
+   * Every stored alert of each story, in one script call whatever their number; each list sorted
+   * as `story()` sorts it, and a story with no alerts maps to []. Repeated ids are read once.
+   */
+  async stories(storyIds: readonly string[]): Promise<Map<string, Alert[]>> {
+    const ids = [...new Set(storyIds)];
+    const byStory = new Map<string, Alert[]>();
+    if (ids.length === 0) return byStory;
+    const keys = ids.map((id) => this.storySetKey(id));
+    const lists = (await runScript(this.redis, STORIES, keys, [this.alertKeyPrefix])) as Array<Array<string | null>>;
+    ids.forEach((id, i) => {
+      byStory.set(id, parseStory(lists[i] ?? []));
+    });
+    return byStory;
   }
 
   /** How many alerts a story has (one per source), without loading them. */
