@@ -41,7 +41,7 @@ import { createAlertRouter } from './notify/alert-router.js';
 import { DeliveryBatchJobSchema, ownJobEntry, rescueEntries } from './notify/batch.js';
 import { ChannelHealthStore } from './notify/channel-health.js';
 import { contactsOf, type DeliverDeps, deliver, type Explanation, resolveChannel } from './notify/deliver.js';
-import { deliverBatch, withBatchHealth } from './notify/deliver-batch.js';
+import { deliverBatch, withBatchHealth, withBatchStories } from './notify/deliver-batch.js';
 import {
   DigestJobSchema,
   firstAttemptOf,
@@ -380,9 +380,15 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
 
   /** A `deliver-batch` job: first attempts of several deliveries to one channel (see deliver-batch.ts). */
   const processBatch = async (job: Job): Promise<unknown> => {
-    // The batch's deliveries go to one channel: its health is read once for the batch.
-    const batchDeps = withBatchHealth(deliverDeps);
-    const outcome = await deliverBatch(payloadOf(DeliveryBatchJobSchema, job).deliveries, {
+    const deliveries = payloadOf(DeliveryBatchJobSchema, job).deliveries;
+    // The batch's deliveries go to one channel: its health is read once for the batch, and their
+    // stories in one script call.
+    const batchDeps = withBatchStories(
+      withBatchHealth(deliverDeps),
+      deliveries.map((d) => d.storyId),
+      (ids) => alerts.stories(ids),
+    );
+    const outcome = await deliverBatch(deliveries, {
       states: (ids) => deliveryLog.states(ids),
       isRetry: job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0,
       hasOwnJob: async (id) => (await deliveriesQueue.getJob(id)) !== undefined,

@@ -11,13 +11,13 @@ import { bullPrefix, createQueue, createRedis } from '@regwatch/queue';
 import { AlertStore, DeliveryLog } from '@regwatch/store';
 import { type Job, QueueEvents } from 'bullmq';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Notifier, startNotifier } from '../worker.js';
 import { type DeliveryBatchJob, deliveryEntries } from './batch.js';
 import { alertJobFor } from './deliver.js';
 import type { BatchOutcome } from './deliver-batch.js';
 import { JOB_NAMES } from './jobs.js';
-import { channelKey } from './keys.js';
+import { channelKey, updateDeliveryIdFor } from './keys.js';
 
 const prefix = `test-${randomUUID()}`;
 const redis = createRedis(process.env.REDIS_URL, 'worker');
@@ -27,21 +27,41 @@ interface Request {
   id: string;
   status: number;
   /** What `standardwebhooks` verified (undefined: the signature did not verify). */
-  payload?: { type: string; data: { id?: string; storyId?: string } };
+  payload?: { type: string; data: { id?: string; storyId?: string; sources?: unknown[] } };
 }
 
 /**
  * A webhook consumer on 127.0.0.1 that verifies every request with `standardwebhooks` and answers
- * 503 (no Retry-After) to the first `failTimes.get(id)` requests of a webhook id.
+ * 503 (no Retry-After) to the first `failTimes.get(id)` requests of a webhook id. A webhook id
+ * given to `hold` is answered only once its `release` is called; `arrived` resolves on its request.
  */
 async function startReceiver() {
   const verifier = new Webhook(secret);
   const requests: Request[] = [];
   const failTimes = new Map<string, number>();
+  const held = new Map<string, { arrive: () => void; released: Promise<void> }>();
+  const hold = (id: string) => {
+    let arrive = () => {};
+    let release = () => {};
+    const arrived = new Promise<void>((resolve) => {
+      arrive = resolve;
+    });
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    held.set(id, { arrive, released });
+    return { arrived, release };
+  };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
+      const holding = held.get(String(req.headers['webhook-id']));
+      if (holding) {
+        held.delete(String(req.headers['webhook-id']));
+        holding.arrive();
+        await holding.released;
+      }
       const headers = {
         'webhook-id': String(req.headers['webhook-id']),
         'webhook-timestamp': String(req.headers['webhook-timestamp']),
@@ -67,6 +87,7 @@ async function startReceiver() {
     url: `http://127.0.0.1:${port}/hooks/batch`,
     requests,
     failTimes,
+    hold,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -241,5 +262,61 @@ describe('a deliver-batch job through the real notifier (real Redis, real receiv
     const gap = (i: number) => Date.parse(attempts[i]!.at) - Date.parse(attempts[i - 1]!.at);
     expect(gap(1)).toBeGreaterThanOrEqual(RETRY_SCHEDULE[0]! * 0.8);
     expect(gap(2)).toBeGreaterThanOrEqual(RETRY_SCHEDULE[1]! * 0.8);
+  });
+
+  it("reads the batch's stories in one call, and a source saved while a delivery is out still reaches the endpoint as alert.updated", async () => {
+    const subscription: Subscription = {
+      id: 'sub-batch-3',
+      team: 'chips',
+      filter: {},
+      channels: [{ type: 'webhook', url: `${receiver.url}/third`, secret }],
+      mode: 'immediate',
+      paused: false,
+    };
+    subscriptions = [...subscriptions, subscription];
+    const key = channelKey(subscription.channels[0]!);
+    const alerts = [6, 7].map(alert);
+    const store = new AlertStore(redis, { prefix });
+    for (const a of alerts) await store.save(a);
+    const deliveries = alerts.map((a) => alertJobFor(a, subscription.id, key));
+    const holds = deliveries.map((d) => receiver.hold(d.deliveryId));
+    const stories = vi.spyOn(AlertStore.prototype, 'stories');
+    const story = vi.spyOn(AlertStore.prototype, 'story');
+    try {
+      const entry = deliveryEntries(deliveries, 3)[0]!;
+      const batch = await queue.add(entry.name, entry.data, entry.opts);
+      // Both deliveries are out (their stories read, one source each): each story gains a second source.
+      await Promise.all(holds.map((h) => h.arrived));
+      for (const a of alerts) {
+        await store.save({
+          ...a,
+          id: `${a.id}-b`,
+          itemId: `${a.itemId}-b`,
+          feedId: 'ofac-recent',
+          sources: [{ feedId: 'ofac-recent', itemId: `${a.itemId}-b`, title: a.title, published: a.published }],
+          createdAt: '2026-11-28T10:05:00Z',
+        });
+      }
+      for (const h of holds) h.release();
+      expect(await batch.waitUntilFinished(events, 20_000)).toMatchObject({ sent: 2 });
+      // One script call for the batch's stories.
+      expect(stories.mock.calls).toEqual([[alerts.map((a) => a.storyId)]]);
+
+      for (const a of alerts) {
+        const updateId = updateDeliveryIdFor(a.storyId, subscription.id, key, 2);
+        const update = (await queue.getJob(updateId)) as Job;
+        expect(await update.waitUntilFinished(events, 20_000)).toMatchObject({ sent: true, sources: 2 });
+        const payloads = receiver.requests.filter((r) => r.payload?.data.storyId === a.storyId).map((r) => r.payload!);
+        expect(payloads.map((p) => [p.type, p.data.id, p.data.sources?.length])).toEqual([
+          ['alert.created', a.id, 1],
+          ['alert.updated', a.id, 2],
+        ]);
+      }
+      // A story read of its own only by each update's job (not by the batch's deliveries).
+      expect(story.mock.calls.map(([id]) => id).sort()).toEqual(alerts.map((a) => a.storyId).sort());
+    } finally {
+      stories.mockRestore();
+      story.mockRestore();
+    }
   });
 });

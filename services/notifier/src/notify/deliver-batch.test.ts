@@ -2,8 +2,9 @@ import type { Alert, DeliveryAttempt, Subscription } from '@regwatch/contracts';
 import { PermanentError, RetryableError } from '@regwatch/contracts';
 import { describe, expect, it } from 'vitest';
 import type { AcquireResult } from '../delivery/endpoint-limiter.js';
+import type { WebhookAlertEvent } from '../delivery/webhook-payload.js';
 import { alertJobFor, type DeliverDeps, type DeliverOutcome, deliver } from './deliver.js';
-import { type DeliverBatchDeps, deliverBatch, withBatchHealth } from './deliver-batch.js';
+import { type DeliverBatchDeps, deliverBatch, withBatchHealth, withBatchStories } from './deliver-batch.js';
 import type { NotifierDeliveryJob } from './jobs.js';
 import { channelKey } from './keys.js';
 
@@ -371,6 +372,67 @@ describe('withBatchHealth (the real deliver, one batch)', () => {
     const b = w.batchDeps(1);
     expect(await deliverBatch(w.batch, b.deps)).toMatchObject({ sent: 4, retrying: 1 });
     expect(calls).toBe(2);
+  });
+});
+
+describe('withBatchStories (the real deliver, one batch)', () => {
+  /** The batch's deliveries through `deliver` with its stories read by `read`; what each webhook carried. */
+  function storiesWorld(concurrency: number) {
+    const w = deliverWorld(() => 200);
+    const reads: string[][] = [];
+    const single: string[] = [];
+    const story = w.deps.story;
+    w.deps.story = async (storyId) => {
+      single.push(storyId);
+      return story(storyId);
+    };
+    const carried = new Map<string, string>();
+    const send = w.deps.sendWebhook;
+    w.deps.sendWebhook = async (args) => {
+      carried.set(args.deliveryId, (args.event as WebhookAlertEvent).data.storyId);
+      return send(args);
+    };
+    let failReads = 0;
+    const read = async (ids: string[]) => {
+      reads.push(ids);
+      if (failReads > 0) {
+        failReads--;
+        throw new Error('Connection is closed.');
+      }
+      return new Map(await Promise.all(ids.map(async (id) => [id, await story(id)] as const)));
+    };
+    const shared = withBatchStories(
+      w.deps,
+      w.batch.map((d) => d.storyId),
+      read,
+    );
+    const b = world({ concurrency, send: (j, attempt) => deliver(j, attempt, shared) });
+    return { w, b, reads, single, carried, shared, failNextRead: () => void failReads++ };
+  }
+
+  it("reads the batch's stories in one call, and each delivery sends its own story", async () => {
+    const s = storiesWorld(4);
+    expect(await deliverBatch(s.w.batch, s.b.deps)).toMatchObject({ sent: 5 });
+    expect(s.reads).toEqual([['s-1', 's-2', 's-3', 's-4', 's-5']]);
+    expect(s.single).toEqual([]);
+    expect(Object.fromEntries(s.carried)).toEqual(Object.fromEntries(s.w.batch.map((d) => [d.deliveryId, d.storyId])));
+  });
+
+  it('a failed read is not kept: the next delivery reads again', async () => {
+    const s = storiesWorld(1);
+    s.failNextRead();
+    expect(await deliverBatch(s.w.batch, s.b.deps)).toMatchObject({ sent: 4, retrying: 1 });
+    expect(s.reads).toHaveLength(2);
+    expect(s.b.handoffs.map((h) => h.deliveryId)).toEqual([s.w.batch[0]!.deliveryId]);
+  });
+
+  it('a story not of the batch is read on its own; a story with no alerts left is ALERT_EXPIRED', async () => {
+    const s = storiesWorld(1);
+    expect(await s.shared.story('s-9')).toMatchObject([{ id: 'a-9' }]);
+    expect(s.single).toEqual(['s-9']);
+    expect(s.reads).toEqual([]);
+    const gone = withBatchStories(s.w.deps, ['s-1'], async () => new Map([['s-1', []]]));
+    await expect(deliver(s.w.batch[0]!, 1, gone)).rejects.toMatchObject({ code: 'ALERT_EXPIRED' });
   });
 });
 

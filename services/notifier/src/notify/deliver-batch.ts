@@ -1,4 +1,4 @@
-import { isPermanent } from '@regwatch/contracts';
+import { type Alert, isPermanent } from '@regwatch/contracts';
 import type { AcquireResult } from '../delivery/endpoint-limiter.js';
 import type { DeliverDeps, DeliverOutcome } from './deliver.js';
 import type { NotifierDeliveryJob } from './jobs.js';
@@ -196,6 +196,38 @@ export function withBatchHealth(deps: DeliverDeps): DeliverDeps {
           before.then((h) => ({ disabled: h.disabled, failing: false })),
         );
       }
+    },
+  };
+}
+
+/**
+ * `deliver`'s dependencies for one batch job, reading the stories of the batch's deliveries in one
+ * call (`AlertStore.stories`, one script) when the first delivery asks for its story, instead of one
+ * call per delivery. A delivery may so send a story as it was when the batch read it: a source saved
+ * since is still delivered, since the record script counts the story after the send and queues
+ * `alert.updated` when it has more alerts than were sent (as for a source saved during the send).
+ * A failed read is not kept (the next delivery reads again); a story not of the batch (a digest's)
+ * is read on its own. Make one per batch job: the stories read live as long as the job.
+ */
+export function withBatchStories(
+  deps: DeliverDeps,
+  storyIds: readonly string[],
+  readStories: (storyIds: string[]) => Promise<Map<string, Alert[]>>,
+): DeliverDeps {
+  const ids = new Set(storyIds.filter((id) => id !== ''));
+  let reading: Promise<Map<string, Alert[]>> | undefined;
+  return {
+    ...deps,
+    story: async (storyId) => {
+      if (!ids.has(storyId)) return deps.story(storyId);
+      if (reading === undefined) {
+        const read = readStories([...ids]);
+        reading = read;
+        read.catch(() => {
+          if (reading === read) reading = undefined;
+        });
+      }
+      return (await reading).get(storyId) ?? [];
     },
   };
 }
