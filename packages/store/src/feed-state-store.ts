@@ -27,6 +27,9 @@ export interface PageBaseline {
 /** A removed `page` source's baseline goes by itself; a polled one's is refreshed at every poll. */
 export const PAGE_BASELINE_TTL_SECONDS = 180 * 24 * 3600;
 
+/** A feed not polled (successfully, with a new document) for this long loses its entry memo. */
+export const ENTRY_MEMO_TTL_SECONDS = 7 * 24 * 3600;
+
 const NUMERIC = new Set(['lastStatus', 'consecutiveFailures', 'itemsSeen']);
 
 /** Per-feed state in one Redis hash; the api reads it for feed health. */
@@ -74,7 +77,29 @@ export class FeedStateStore {
   }
 
   async remove(feedId: string): Promise<void> {
-    await this.redis.del(this.key(feedId), this.pageKey(feedId));
+    await this.redis.del(this.key(feedId), this.pageKey(feedId), this.memoKey(feedId));
+  }
+
+  /**
+   * A feed's entry memo (the poller's: what its last document's item elements normalized to, so
+   * unchanged ones are not parsed again). Kept apart from the state hash, as the page baseline is,
+   * so health reads never load it. Read in the connection's tick pipeline, with the state.
+   */
+  async entryMemo(feedId: string): Promise<string | undefined> {
+    const memo = await tickPipelineOf(this.redis).run<string | null>((p) => p.get(this.memoKey(feedId)));
+    return memo ?? undefined;
+  }
+
+  /** Stores (or with `undefined` deletes) a feed's entry memo; it goes a week after the last poll that wrote it. */
+  async setEntryMemo(feedId: string, memo: string | undefined): Promise<void> {
+    const key = this.memoKey(feedId);
+    await tickPipelineOf(this.redis).run((p) =>
+      memo === undefined ? p.del(key) : p.set(key, memo, 'EX', ENTRY_MEMO_TTL_SECONDS),
+    );
+  }
+
+  private memoKey(feedId: string): string {
+    return stateKey(this.prefix, 'memo', feedId);
   }
 
   /**

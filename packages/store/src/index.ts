@@ -20,7 +20,7 @@ export {
   type DeadLetterStoreOptions,
 } from './dead-letters.js';
 export { type AttemptMeta, DeliveryLog, type DeliveryRecord, type DeliveryStatus } from './delivery-log.js';
-export { type FeedState, FeedStateStore } from './feed-state-store.js';
+export { ENTRY_MEMO_TTL_SECONDS, type FeedState, FeedStateStore } from './feed-state-store.js';
 export {
   initialSourceHealth,
   type SourceCadence,

@@ -88,6 +88,17 @@ export interface FeedEntry {
   readonly url?: string;
   /** The fragment of the entry's link (see `linkFragment`), which `url` no longer carries. */
   readonly fragment?: string;
+  /**
+   * True when `id`, `url` and `fragment` come from the entry's guid or link alone (and the feed's
+   * id and base URL): the same element in the same feed gives the same ones at every poll. Not so
+   * for an entry identified by title and date, whose date is judged against the fetch time.
+   */
+  readonly keyed?: boolean;
+  /**
+   * True for an entry of a previous poll's document that was not parsed again (see entry-memo.ts):
+   * its identity is known, its `item()` is not and throws.
+   */
+  readonly remembered?: boolean;
   /** The normalized, schema-valid FeedItem; built on the first call, which may throw as `FeedItemSchema.parse` does. */
   item(): FeedItem;
 }
@@ -115,6 +126,7 @@ export function toFeedEntry(raw: RawItem, ctx: NormalizeContext): FeedEntry | un
     id,
     ...(link.url !== undefined ? { url: link.url } : {}),
     ...(link.fragment !== undefined ? { fragment: link.fragment } : {}),
+    keyed: true,
     item: () => {
       // buildItem gives undefined only for items with neither guid nor url, handled above.
       built ??= buildItem(raw, ctx, link, id)!.item;

@@ -75,7 +75,10 @@ describe('parseFeedEntries', () => {
       );
       expect(parsed.entries.map((e) => JSON.stringify(e.item()))).toEqual(golden.items.map((i) => JSON.stringify(i)));
       const { items: _items, fragments: _fragments, ...rest } = golden;
-      expect({ ...parsed, entries: undefined }).toEqual({ ...rest, entries: undefined });
+      const { memo, ...parsedRest } = parsed;
+      expect({ ...parsedRest, entries: undefined }).toEqual({ ...rest, entries: undefined });
+      // RSS, Atom and RDF documents come with a memo for the next parse; JSON feeds have none.
+      expect(typeof memo).toBe(file.endsWith('.json') ? 'undefined' : 'string');
     },
   );
 

@@ -1,11 +1,21 @@
 import type { FeedItem } from '@regwatch/contracts';
 import { decodeDocument } from './decode-text.js';
+import {
+  chunkHash,
+  type EntryMemo,
+  formatEntryMemo,
+  MAX_REMEMBERED_ENTRIES,
+  memoContext,
+  readEntryMemo,
+  rememberedEntry,
+} from './entry-memo.js';
 import { feedParseError } from './feed-errors.js';
 import { htmlToText } from './html-to-text.js';
+import { findItemChunks, withoutChunks } from './item-chunks.js';
 import { parseJsonFeed } from './json-feed.js';
 import { type FeedEntry, type NormalizeContext, toFeedEntry } from './normalize-item.js';
-import type { FeedFormat, RawFeed } from './raw-feed.js';
-import { parseXmlFeed } from './xml-feed.js';
+import type { FeedFormat, RawFeed, RawItem } from './raw-feed.js';
+import { MAX_ITEMS, type PreparedXml, parsePreparedXml, prepareXml } from './xml-feed.js';
 
 export interface ParsedFeed {
   title?: string;
@@ -26,13 +36,18 @@ export interface ParsedFeed {
  * and URL, and builds the FeedItem of the few it has not seen before.
  */
 export interface ParsedEntries extends Omit<ParsedFeed, 'items' | 'fragments'> {
-  /** In document order, one per item id, as `ParsedFeed.items`. */
+  /**
+   * In document order, one per item id, as `ParsedFeed.items`. With a memo, entries of elements
+   * the memo knew are `remembered`: their identity only (see entry-memo.ts).
+   */
   entries: FeedEntry[];
+  /** An RSS/Atom document's memo, to hand to the next parse of this feed (see entry-memo.ts). */
+  memo?: string;
 }
 
 /** Builds every entry's FeedItem: the ParsedFeed the same document gives {@link parseFeed}. */
 export function itemsOf(parsed: ParsedEntries): ParsedFeed {
-  const { entries, ...rest } = parsed;
+  const { entries, memo: _memo, ...rest } = parsed;
   const items: FeedItem[] = [];
   const fragments: Record<string, string> = {};
   for (const entry of entries) {
@@ -67,6 +82,8 @@ export interface ParseFeedOptions {
   fetchedAt: Date;
   /** The configured language hint, used when the feed does not declare one. */
   lang?: string;
+  /** The memo the previous parse of this feed returned: its known elements are not parsed again. */
+  memo?: string;
 }
 
 /** Far above the fetch cap (5 MiB); a guard for callers that hand in bytes from elsewhere. */
@@ -124,29 +141,98 @@ export async function parseFeedEntries(body: Buffer, opts: ParseFeedOptions): Pr
   const isJson = looksLikeJson(body);
   const { text } = decodeDocument(body, opts.contentType, isJson);
   const trimmed = text.trimStart();
-  const raw =
-    isJson && (trimmed.startsWith('{') || trimmed.startsWith('[')) ? parseJsonFeed(trimmed) : await parseXmlFeed(text);
+  if (isJson && (trimmed.startsWith('{') || trimmed.startsWith('['))) {
+    const raw = parseJsonFeed(trimmed);
+    const ctx = contextOf(raw, opts);
+    const entries: FeedEntry[] = [];
+    const ids = new Set<string>();
+    for (const rawItem of raw.items) keepFirst(entries, ids, toFeedEntry(rawItem, ctx));
+    return result(raw, ctx, entries);
+  }
+  return parseXmlEntries(prepareXml(text), opts);
+}
 
-  const base = resolveBase(raw, opts.baseUrl);
+/**
+ * An XML feed's entries, leaving out of the parse the item elements the memo knows (unchanged
+ * since the last poll). What it returns is what parsing every element gives, with those entries'
+ * `item()` missing; the self-checks below fall back to parsing everything.
+ */
+async function parseXmlEntries(prepared: PreparedXml, opts: ParseFeedOptions): Promise<ParsedEntries> {
+  // Beyond MAX_ITEMS the parser keeps the first elements only, which a cut document would shift.
+  const found = findItemChunks(prepared.xml, prepared.root);
+  const chunks = found && found.length <= MAX_ITEMS ? found : undefined;
+  const hashes = chunks?.map((chunk) => chunkHash(prepared.xml, chunk));
+  const memo = chunks ? readEntryMemo(opts.memo) : undefined;
+  const cut = new Set<number>();
+  if (memo) {
+    for (let k = 0; k < hashes!.length; k++) if (memo.entries.has(hashes![k]!)) cut.add(k);
+  }
+
+  let raw: RawFeed | undefined;
+  if (cut.size > 0) {
+    raw = await parsePreparedXml({ ...prepared, xml: withoutChunks(prepared.xml, chunks!, cut) }).catch(
+      () => undefined,
+    );
+    // Every element left in must have come back as an item, in the same feed context, or the
+    // memo does not apply: parse everything.
+    if (raw?.items.length !== chunks!.length - cut.size || contextKey(raw, opts) !== memo!.context) {
+      raw = undefined;
+      cut.clear();
+    }
+  }
+  raw ??= await parsePreparedXml(prepared);
+  // The scanner and the parser must agree on the items (they always do on the layouts the scanner
+  // takes; MAX_ITEMS cuts longer feeds): otherwise no memo this time.
+  const aligned = chunks !== undefined && (cut.size > 0 || raw.items.length === chunks.length);
+
+  const ctx = contextOf(raw, opts);
+  const entries: FeedEntry[] = [];
+  const ids = new Set<string>();
+  if (!aligned) {
+    for (const rawItem of raw.items) keepFirst(entries, ids, toFeedEntry(rawItem, ctx));
+    return result(raw, ctx, entries);
+  }
+  const rows: Array<[string, FeedEntry]> = [];
+  let parsed = 0;
+  for (let k = 0; k < chunks!.length; k++) {
+    const hash = hashes![k]!;
+    const entry = cut.has(k)
+      ? rememberedEntry(memo!.entries.get(hash)!)
+      : toFeedEntry(raw.items[parsed++] as RawItem, ctx);
+    if (entry?.keyed && rows.length < MAX_REMEMBERED_ENTRIES) rows.push([hash, entry]);
+    keepFirst(entries, ids, entry);
+  }
+  return { ...result(raw, ctx, entries), memo: formatEntryMemo(contextKey(raw, opts), rows) };
+}
+
+/** Entries keep the first of each id, in document order. */
+function keepFirst(entries: FeedEntry[], ids: Set<string>, entry: FeedEntry | undefined): void {
+  if (entry === undefined || ids.has(entry.id)) return;
+  ids.add(entry.id);
+  entries.push(entry);
+}
+
+function contextOf(raw: RawFeed, opts: ParseFeedOptions): NormalizeContext {
   const lang = raw.lang?.trim() || opts.lang;
-  const ctx: NormalizeContext = {
+  return {
     feedId: opts.feedId,
-    baseUrl: base,
+    baseUrl: resolveBase(raw, opts.baseUrl),
     fetchedAt: opts.fetchedAt,
     ...(lang ? { lang } : {}),
   };
-  const seen = new Set<string>();
-  const entries: FeedEntry[] = [];
-  for (const rawItem of raw.items) {
-    const entry = toFeedEntry(rawItem, ctx);
-    if (entry === undefined || seen.has(entry.id)) continue;
-    seen.add(entry.id);
-    entries.push(entry);
-  }
+}
+
+/** What a remembered entry's identity depends on besides its element (see {@link EntryMemo}). */
+function contextKey(raw: RawFeed, opts: ParseFeedOptions): string {
+  const { feedId, baseUrl, lang } = contextOf(raw, opts);
+  return memoContext({ feedId, format: raw.format, baseUrl, ...(lang ? { lang } : {}) });
+}
+
+function result(raw: RawFeed, ctx: NormalizeContext, entries: FeedEntry[]): ParsedEntries {
   const title = raw.title === undefined ? undefined : htmlToText(raw.title);
   return {
     ...(title ? { title } : {}),
-    ...(raw.link?.trim() ? { link: base } : {}),
+    ...(raw.link?.trim() ? { link: ctx.baseUrl } : {}),
     format: raw.format,
     entries,
   };

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FeedItemSchema, PermanentError } from '@regwatch/contracts';
 import { describe, expect, it } from 'vitest';
-import { type ParsedFeed, parseFeed } from './parse-feed.js';
+import { type ParsedFeed, parseFeed, parseFeedEntries } from './parse-feed.js';
 
 // Real-world documents kept outside the repo (see its MANIFEST.md). REGWATCH_FEED_FIXTURES
 // points at them; by default ../shared/fixtures/feeds relative to the repository root.
@@ -63,6 +63,28 @@ describe.skipIf(FILES.length === 0)(`shared feed fixtures in ${DIR}`, () => {
         expect(result, file).not.toBeInstanceOf(Error);
       }
     }
+  });
+
+  it('gives the same entries parsed again with the memo of the first parse, taking most from the memo', async () => {
+    let remembered = 0;
+    for (const file of FILES) {
+      if (results.get(file) instanceof Error) continue;
+      const opts = {
+        feedId: 'fixture',
+        baseUrl: 'https://fixtures.example/feed',
+        fetchedAt: FETCHED_AT,
+        ...(file.endsWith('.json') ? { contentType: 'application/json' } : {}),
+      };
+      const body = readFileSync(join(DIR, file));
+      const first = await parseFeedEntries(body, opts);
+      const again = await parseFeedEntries(body, { ...opts, ...(first.memo ? { memo: first.memo } : {}) });
+      const identity = (e: { id: string; url?: string; fragment?: string }) => [e.id, e.url, e.fragment];
+      expect(again.entries.map(identity), file).toEqual(first.entries.map(identity));
+      expect(again.memo, file).toBe(first.memo);
+      remembered += again.entries.filter((e) => e.remembered).length;
+    }
+    // Most of these documents are plain RSS or Atom with guids or links.
+    expect(remembered).toBeGreaterThan(100);
   });
 
   const feedOf = (file: string): ParsedFeed => {

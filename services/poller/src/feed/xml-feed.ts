@@ -120,6 +120,15 @@ function repairEntities(text: string): string {
   return out + fix(text.slice(last));
 }
 
+/** A document {@link prepareXml} made ready for the parser. */
+export interface PreparedXml {
+  xml: string;
+  /** The root element's name (`rss`, `feed`, `rdf:RDF`). */
+  root: string;
+  /** Atom's `xml:lang` on the root, which rss-parser does not report. */
+  rootLang?: string;
+}
+
 /**
  * Cleans what commonly breaks strict parsers in real feeds: leading whitespace, a BOM, bare CR
  * line endings, control characters, the XML declaration (its encoding no longer applies, the text
@@ -127,7 +136,7 @@ function repairEntities(text: string): string {
  * broken PHP template. Refuses entity declarations (billion laughs) and HTML documents.
  * @returns the text and the name of its root element.
  */
-export function prepareXml(decoded: string): { xml: string; root: string; rootLang?: string } {
+export function prepareXml(decoded: string): PreparedXml {
   let text = decoded
     .replace(/^\ufeff/, '')
     .replace(/\r\n?/g, '\n')
@@ -275,7 +284,11 @@ function toRawItem(item: XmlNode, format: FeedFormat): RawItem {
  * `parseURL`: all network access goes through @regwatch/outbound).
  */
 export async function parseXmlFeed(decoded: string): Promise<RawFeed> {
-  const { xml, root, rootLang } = prepareXml(decoded);
+  return parsePreparedXml(prepareXml(decoded));
+}
+
+/** {@link parseXmlFeed} of a document {@link prepareXml} has prepared. */
+export async function parsePreparedXml({ xml, root, rootLang }: PreparedXml): Promise<RawFeed> {
   const format = formatOf(root);
   // A new parser per document: xml2js parsers keep state, and one that failed is not reusable.
   const parser = new SafeParser({

@@ -440,3 +440,88 @@ describe('pollFeed normalizes only what it queues', () => {
     expect(h.queued).toHaveLength(2);
   });
 });
+
+describe('pollFeed with the entry memo', () => {
+  /** The harness with a memo store, and every parse's memo argument recorded. */
+  function memoHarness(initial: Partial<FeedState> = {}) {
+    const h = harness(initial);
+    const memos = new Map<string, string>();
+    const parses: Array<string | undefined> = [];
+    const memoWrites: Array<string | undefined> = [];
+    h.deps.state.entryMemo = async (id) => memos.get(id);
+    h.deps.state.setEntryMemo = async (id, memo) => {
+      memoWrites.push(memo);
+      if (memo === undefined) memos.delete(id);
+      else memos.set(id, memo);
+    };
+    h.deps.parse = (body, opts) => {
+      parses.push(opts.memo);
+      return parseFeedEntries(body, opts);
+    };
+    return { ...h, memos, parses, memoWrites };
+  }
+  const story = (n: number) => ({ guid: `g${n}`, link: `https://site.example/${n}`, title: `S${n}` });
+
+  it('parses a known feed with its memo, queues only the new items, and rewrites the memo only when it changed', async () => {
+    const h = memoHarness();
+    h.respond(() => ok(rss([story(2), story(1)])));
+    await pollFeed(FEED, h.deps);
+    expect(h.parses).toEqual([undefined]);
+    expect(h.memoWrites).toHaveLength(1);
+
+    h.respond(() => ok(rss([story(3), story(2), story(1)])));
+    h.advance(300_000);
+    expect(await pollFeed(FEED, h.deps)).toEqual({ status: 'ok', items: 3, newItems: 1 });
+    expect(h.parses[1]).toBe(h.memoWrites[0]);
+    expect(h.queued.map((i) => i.title)).toEqual(['S2', 'S1', 'S3']);
+    expect(h.memoWrites).toHaveLength(2);
+
+    // Nothing new: every element comes from the memo, nothing is queued, the memo stays as it is.
+    h.advance(300_000);
+    expect(await pollFeed(FEED, h.deps)).toEqual({ status: 'ok', items: 3, newItems: 0 });
+    expect(h.parses).toHaveLength(3);
+    expect(h.memoWrites).toHaveLength(2);
+    expect(h.queued).toHaveLength(3);
+  });
+
+  it('queues an item the seen set has forgotten even though the memo knows its element, as a poll without memo would', async () => {
+    const h = memoHarness();
+    h.respond(() => ok(rss([story(2), story(1)])));
+    await pollFeed(FEED, h.deps);
+    // The seen set lost item 1 (its bucket expired): a full parse would find it new again.
+    const [, first] = h.queued;
+    for (const m of seenMembers(first!)) h.seen.delete(m);
+    h.advance(300_000);
+    expect(await pollFeed(FEED, h.deps)).toEqual({ status: 'ok', items: 2, newItems: 1 });
+    expect(h.queued.map((i) => i.title)).toEqual(['S2', 'S1', 'S1']);
+    // Judged with the memo first, then parsed whole for the item it needed.
+    expect(h.parses).toEqual([undefined, h.memoWrites[0], undefined]);
+  });
+
+  it('does not use a memo learnt from another URL', async () => {
+    const h = memoHarness({ sourceUrl: 'https://old.example/feed.rss' });
+    h.memos.set(
+      FEED.id,
+      (
+        await parseFeedEntries(Buffer.from(rss([story(1)])), {
+          feedId: FEED.id,
+          baseUrl: FEED.url,
+          fetchedAt: new Date(T0),
+        })
+      ).memo!,
+    );
+    h.respond(() => ok(rss([story(1)])));
+    await pollFeed(FEED, h.deps);
+    expect(h.parses).toEqual([undefined]);
+  });
+
+  it('does not write the memo of a poll that failed', async () => {
+    const h = memoHarness();
+    h.respond(() => ok(rss([story(1)])));
+    h.deps.enqueue = async () => {
+      throw new Error('redis down');
+    };
+    await expect(pollFeed(FEED, h.deps)).rejects.toThrow('redis down');
+    expect(h.memoWrites).toEqual([]);
+  });
+});

@@ -27,6 +27,8 @@ export interface PollDeps {
       lang?: string;
       source: FeedSource;
       pageBaseline?: PageBaseline | undefined;
+      /** The memo the previous parse of this feed returned (see entry-memo.ts). */
+      memo?: string;
     },
   ) => Promise<ParsedEntries>;
   state: {
@@ -36,6 +38,10 @@ export interface PollDeps {
     /** A `page` source's last region text; required for `page` sources. */
     pageBaseline?(feedId: string): Promise<PageBaseline | undefined>;
     setPageBaseline?(feedId: string, baseline: PageBaseline): Promise<void>;
+    /** A feed's entry memo (see entry-memo.ts); absent: feeds are parsed whole at every poll. */
+    entryMemo?(feedId: string): Promise<string | undefined>;
+    /** Stores the memo the poll's parse returned; `undefined` deletes it. */
+    setEntryMemo?(feedId: string, memo: string | undefined): Promise<void>;
   };
   seen: { has(members: string[]): Promise<boolean[]>; add(members: string[]): Promise<void> };
   /** Queues new items; must be idempotent per item id (deterministic job ids). */
@@ -97,7 +103,12 @@ export function seenMembers(item: Pick<FeedItem, 'id' | 'url'>, fragment?: strin
  * rethrown after they are recorded.
  */
 export async function pollFeed(feed: FeedSource, deps: PollDeps): Promise<PollOutcome> {
-  const state = await deps.state.get(feed.id);
+  // Read together (one write to Redis): only feeds have a memo, other source types are few items.
+  const isFeed = feed.type === undefined || feed.type === 'rss';
+  const [state, storedMemo] = await Promise.all([
+    deps.state.get(feed.id),
+    isFeed && deps.state.entryMemo ? deps.state.entryMemo(feed.id) : undefined,
+  ]);
   const now = deps.now();
   const everyMs = feed.intervalSeconds * 1000;
   const offsetMs = scheduleOffsetMs(feed.id, everyMs);
@@ -146,7 +157,7 @@ export async function pollFeed(feed: FeedSource, deps: PollDeps): Promise<PollOu
     if (isPage && (!deps.state.pageBaseline || !deps.state.setPageBaseline)) {
       throw new Error('a page source needs a state store that keeps page baselines');
     }
-    const parsed = await deps.parse(result.body, {
+    const parseOptions = {
       feedId: feed.id,
       baseUrl: result.finalUrl,
       fetchedAt: now,
@@ -154,39 +165,43 @@ export async function pollFeed(feed: FeedSource, deps: PollDeps): Promise<PollOu
       ...(feed.lang ? { lang: feed.lang } : {}),
       source: feed,
       ...(isPage ? { pageBaseline: await deps.state.pageBaseline!(feed.id) } : {}),
-    });
-    const unique = dedupeWithinFeed(parsed.entries);
-    const members = memberLists(unique);
-    const flags = await deps.seen.has(members.flat());
-    let cursor = 0;
-    const fresh: FeedItem[] = [];
-    const freshMembers: string[] = [];
-    unique.forEach((entry, i) => {
-      const own = members[i]!;
-      const isKnown = flags.slice(cursor, cursor + own.length).some(Boolean);
-      cursor += own.length;
-      if (!isKnown) {
-        // Normalized here and only here: most entries of a poll were seen before and are dropped.
-        fresh.push(entry.item());
-        freshMembers.push(...own);
-      }
-    });
+    };
+    // The memo belongs to the URL it was learnt from, as the validators do.
+    const memo = isSameSource ? storedMemo : undefined;
+    let parsed = await deps.parse(result.body, { ...parseOptions, ...(memo ? { memo } : {}) });
+    let news = await newEntries(parsed.entries, deps);
+    if (news.entries.some((entry) => entry.remembered)) {
+      // An element the memo knew is not among the seen items (the seen set forgot it): it needs its
+      // item, so the document is parsed whole and judged again.
+      parsed = await deps.parse(result.body, parseOptions);
+      news = await newEntries(parsed.entries, deps);
+    }
+    // Normalized here and only here: most entries of a poll were seen before and are dropped.
+    const fresh = news.entries.map((entry) => entry.item());
+    const freshMembers = news.members;
     if (fresh.length > 0) {
       await deps.enqueue(fresh);
       await deps.seen.add(freshMembers);
     }
     // After the change is queued: a crash before this re-reports the change, never loses it.
     if (isPage && parsed.pageBaseline) await deps.state.setPageBaseline!(feed.id, parsed.pageBaseline);
-    await deps.state.update(
-      feed.id,
-      {
-        ...source,
-        ...healthy(result.httpStatus, now, everyMs, offsetMs),
-        ...validators(result.state),
-        ...(result.permanentRedirect ? { permanentUrl: result.permanentRedirect } : {}),
-      },
-      { itemsSeen: fresh.length },
-    );
+    await Promise.all([
+      deps.state.update(
+        feed.id,
+        {
+          ...source,
+          ...healthy(result.httpStatus, now, everyMs, offsetMs),
+          ...validators(result.state),
+          ...(result.permanentRedirect ? { permanentUrl: result.permanentRedirect } : {}),
+        },
+        { itemsSeen: fresh.length },
+      ),
+      // After the items are queued and remembered, like the validators: a memo never names an
+      // element whose item was not handled. Unchanged (nothing new in the feed): not written.
+      isFeed && deps.state.setEntryMemo && parsed.memo !== storedMemo
+        ? deps.state.setEntryMemo(feed.id, parsed.memo)
+        : undefined,
+    ]);
     return { status: 'ok', items: parsed.entries.length, newItems: fresh.length };
   } catch (err) {
     const failures = state.consecutiveFailures + 1;
@@ -204,6 +219,32 @@ export async function pollFeed(feed: FeedSource, deps: PollDeps): Promise<PollOu
     });
     throw err;
   }
+}
+
+/**
+ * The entries not seen before (the first of each id in the document) and the members to remember
+ * them by: one check against the seen items.
+ */
+async function newEntries(
+  entries: readonly FeedEntry[],
+  deps: Pick<PollDeps, 'seen'>,
+): Promise<{ entries: FeedEntry[]; members: string[] }> {
+  const unique = dedupeWithinFeed(entries);
+  const members = memberLists(unique);
+  const flags = await deps.seen.has(members.flat());
+  let cursor = 0;
+  const fresh: FeedEntry[] = [];
+  const freshMembers: string[] = [];
+  unique.forEach((entry, i) => {
+    const own = members[i]!;
+    const isKnown = flags.slice(cursor, cursor + own.length).some(Boolean);
+    cursor += own.length;
+    if (!isKnown) {
+      fresh.push(entry);
+      freshMembers.push(...own);
+    }
+  });
+  return { entries: fresh, members: freshMembers };
 }
 
 function healthy(status: number, now: Date, everyMs: number, offsetMs: number): Partial<FeedState> {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { bullPrefix, createRedis } from '@regwatch/queue';
+import { bullPrefix, createRedis, stateKey } from '@regwatch/queue';
+import { ENTRY_MEMO_TTL_SECONDS, FeedStateStore } from '@regwatch/store';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FeedLock } from './feed-lock.js';
 import { HostLimiter } from './host-limiter.js';
@@ -116,5 +117,26 @@ describe('SeenStore (real Redis)', () => {
     await short.add(['ix'], t0);
     expect(await short.has(['ix'], t0 + 1.4 * DAY * 1000)).toEqual([true]);
     expect(await short.has(['ix'], t0 + 2.6 * DAY * 1000)).toEqual([false]);
+  });
+});
+
+describe('FeedStateStore entry memo (real Redis)', () => {
+  it('keeps a memo apart from the state hash, for a week, until replaced, deleted or the feed is removed', async () => {
+    const store = new FeedStateStore(redis, prefix);
+    expect(await store.entryMemo('fr-memo')).toBeUndefined();
+    await store.update('fr-memo', { lastStatus: 200 });
+    await store.setEntryMemo('fr-memo', '{"v":1,"c":"x","e":[]}');
+    expect(await store.entryMemo('fr-memo')).toBe('{"v":1,"c":"x","e":[]}');
+    // Health reads (the api's) never carry it.
+    expect(Object.keys(await store.get('fr-memo'))).not.toContain('memo');
+    expect(JSON.stringify(await store.get('fr-memo'))).not.toContain('"v":1');
+    const ttl = await redis.ttl(stateKey(prefix, 'memo', 'fr-memo'));
+    expect(ttl).toBeGreaterThan(ENTRY_MEMO_TTL_SECONDS - 5);
+    expect(ttl).toBeLessThanOrEqual(ENTRY_MEMO_TTL_SECONDS);
+    await store.setEntryMemo('fr-memo', undefined);
+    expect(await store.entryMemo('fr-memo')).toBeUndefined();
+    await store.setEntryMemo('fr-memo', 'again');
+    await store.remove('fr-memo');
+    expect(await store.entryMemo('fr-memo')).toBeUndefined();
   });
 });
