@@ -426,6 +426,15 @@ describe('withBatchStories (the real deliver, one batch)', () => {
     expect(s.b.handoffs.map((h) => h.deliveryId)).toEqual([s.w.batch[0]!.deliveryId]);
   });
 
+  it('hands each story read out once: asked again, it is read on its own', async () => {
+    const s = storiesWorld(1);
+    expect(await s.shared.story('s-2')).toMatchObject([{ id: 'a-2' }]);
+    expect(await s.shared.story('s-2')).toMatchObject([{ id: 'a-2' }]);
+    expect(await s.shared.story('s-3')).toMatchObject([{ id: 'a-3' }]);
+    expect(s.reads).toEqual([['s-1', 's-2', 's-3', 's-4', 's-5']]);
+    expect(s.single).toEqual(['s-2']);
+  });
+
   it('a story not of the batch is read on its own; a story with no alerts left is ALERT_EXPIRED', async () => {
     const s = storiesWorld(1);
     expect(await s.shared.story('s-9')).toMatchObject([{ id: 'a-9' }]);

@@ -206,28 +206,34 @@ export function withBatchHealth(deps: DeliverDeps): DeliverDeps {
  * call per delivery. A delivery may so send a story as it was when the batch read it: a source saved
  * since is still delivered, since the record script counts the story after the send and queues
  * `alert.updated` when it has more alerts than were sent (as for a source saved during the send).
- * A failed read is not kept (the next delivery reads again); a story not of the batch (a digest's)
- * is read on its own. Make one per batch job: the stories read live as long as the job.
+ * Each story read is handed out once and then dropped, so a delivery's alerts are not kept alive
+ * until the whole batch is done; a second ask, a story not of the batch (a digest's) and the asks
+ * after a failed read (it is not kept) read on their own. Make one per batch job.
  */
 export function withBatchStories(
   deps: DeliverDeps,
   storyIds: readonly string[],
   readStories: (storyIds: string[]) => Promise<Map<string, Alert[]>>,
 ): DeliverDeps {
-  const ids = new Set(storyIds.filter((id) => id !== ''));
+  // The stories not handed out yet (a failed read leaves them for the next ask to read again).
+  const unread = new Set(storyIds.filter((id) => id !== ''));
   let reading: Promise<Map<string, Alert[]>> | undefined;
   return {
     ...deps,
     story: async (storyId) => {
-      if (!ids.has(storyId)) return deps.story(storyId);
+      if (!unread.has(storyId)) return deps.story(storyId);
       if (reading === undefined) {
-        const read = readStories([...ids]);
+        const read = readStories([...unread]);
         reading = read;
         read.catch(() => {
           if (reading === read) reading = undefined;
         });
       }
-      return (await reading).get(storyId) ?? [];
+      const stories = await reading;
+      const alerts = stories.get(storyId);
+      if (!unread.delete(storyId) || alerts === undefined) return deps.story(storyId);
+      stories.delete(storyId);
+      return alerts;
     },
   };
 }
