@@ -92,7 +92,7 @@ export async function runScript(
   redis: Redis,
   script: string,
   keys: readonly string[],
-  args: readonly (string | number)[],
+  args: readonly (string | number | Buffer)[],
 ): Promise<unknown> {
   let sha = shas.get(script);
   if (!sha) {

@@ -111,3 +111,60 @@ describe('AlertStore.stories (real Redis)', () => {
     expect((await store.stories([])).size).toBe(0);
   });
 });
+
+describe('AlertStore.saveMany (real Redis)', () => {
+  it('saves a batch in one script call, as saving each in turn would: new or already stored per alert', async () => {
+    const store = new AlertStore(redis, { prefix, retentionSeconds: 3600 });
+    const now = Date.now();
+    const earlier = alertOf('b0', 's-batch', new Date(now - 4000).toISOString());
+    await store.save(earlier);
+    const a = alertOf('b1', 's-batch', new Date(now - 3000).toISOString());
+    const b = alertOf('b2', 's-batch-2', new Date(now - 2000).toISOString());
+    const commands = vi.spyOn(tickPipelineOf(redis), 'run');
+    // The same alert twice in one batch: the second is already stored, as it would be saved after the first.
+    expect(await store.saveMany([a, earlier, b, a])).toEqual([true, false, true, false]);
+    expect(commands).toHaveBeenCalledTimes(1);
+    commands.mockRestore();
+    expect(await store.saveMany([])).toEqual([]);
+
+    expect((await store.story('s-batch')).map((x) => x.id)).toEqual(['b0', 'b1']);
+    expect(await store.story('s-batch-2')).toEqual([b]);
+    expect(await store.get('b1')).toEqual(a);
+    const listed = (await store.list()).map((x) => x.id);
+    expect(listed.indexOf('b2')).toBeLessThan(listed.indexOf('b1'));
+    for (const key of [stateKey(prefix, 'alert', 'b2'), stateKey(prefix, 'story', 's-batch-2')]) {
+      const ttl = await redis.ttl(key);
+      expect(ttl).toBeGreaterThan(3500);
+      expect(ttl).toBeLessThanOrEqual(3600);
+    }
+  });
+
+  it('stores each alert as its JSON in UTF-8, ASCII or not', async () => {
+    const store = new AlertStore(redis, { prefix, retentionSeconds: 3600 });
+    const at = new Date().toISOString();
+    const plain = alertOf('u1', 's-utf8', at);
+    const curly = { ...alertOf('u2', 's-utf8', at), title: 'Japan’s trade ministry: Ürün 出口管制 🚢' };
+    const latin1 = { ...alertOf('u3', 's-utf8', at), summary: 'Zölle für Stahl – café' };
+    expect(await store.saveMany([plain, curly, latin1])).toEqual([true, true, true]);
+    for (const alert of [plain, curly, latin1]) {
+      expect(await redis.get(stateKey(prefix, 'alert', alert.id))).toBe(JSON.stringify(alert));
+      expect(await store.get(alert.id)).toEqual(alert);
+    }
+  });
+
+  it('trims the time index after each alert of the batch, as a save would', async () => {
+    const store = new AlertStore(redis, { prefix, retentionSeconds: 60 });
+    const old = alertOf('bold', 's-bold', new Date(Date.now() - 120_000).toISOString());
+    const fresh = alertOf('bnew', 's-bnew', new Date().toISOString());
+    await store.saveMany([old, fresh]);
+    let ids = await redis.zrange(stateKey(prefix, 'alerts'), 0, -1);
+    expect(ids).toContain('bnew');
+    expect(ids).not.toContain('bold');
+    // Newest first, then an old one: its own (earlier) cutoff keeps it until the next save, as save() does.
+    const fresh2 = alertOf('bnew2', 's-bnew', new Date().toISOString());
+    const old2 = alertOf('bold2', 's-bold', new Date(Date.now() - 120_000).toISOString());
+    await store.saveMany([fresh2, old2]);
+    ids = await redis.zrange(stateKey(prefix, 'alerts'), 0, -1);
+    expect(ids).toContain('bold2');
+  });
+});

@@ -21,6 +21,25 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[5])
 if isNew then return 1 end
 return 0`;
 
+// SAVE for a batch of alerts in one script call: the same commands on the same keys, per alert
+// and in order, so the outcome is that of saving them one after another. Every key is in KEYS and
+// shares the `{prefix}` hash tag, so the batch is one slot and runs on a Redis Cluster too.
+// KEYS: alert, time index, story set (three per alert); ARGV[1] ttl s, then JSON, created ms,
+// alert id, cutoff ms (four per alert). Returns 1 (new) or 0 (already stored) per alert.
+const SAVE_MANY = `
+local out = {}
+for i = 1, #KEYS / 3 do
+  local k = (i - 1) * 3
+  local a = (i - 1) * 4 + 1
+  local isNew = redis.call('SET', KEYS[k + 1], ARGV[a + 1], 'EX', ARGV[1], 'NX')
+  redis.call('ZADD', KEYS[k + 2], ARGV[a + 2], ARGV[a + 3])
+  redis.call('SADD', KEYS[k + 3], ARGV[a + 3])
+  redis.call('EXPIRE', KEYS[k + 3], ARGV[1])
+  redis.call('ZREMRANGEBYSCORE', KEYS[k + 2], '-inf', ARGV[a + 4])
+  if isNew then out[i] = 1 else out[i] = 0 end
+end
+return out`;
+
 // A story's alerts in one command instead of SMEMBERS, then MGET a round trip later. The alert keys
 // are built here from ARGV[1] (the alert key prefix): they share the story key's `{prefix}` hash
 // tag, so they are in its slot on a Redis Cluster too. A missing alert (expired) is a nil.
@@ -54,6 +73,19 @@ function parseStory(raws: Array<string | null>): Alert[] {
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
 }
 
+// Any UTF-16 unit past ASCII (surrogate halves included).
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * A 4 KB alert JSON as the bytes Redis gets. As a string, ioredis measures its UTF-8 length, joins
+ * it with the command's other arguments and the socket encodes the whole again (two-byte when one
+ * alert has a ’): the classifier's largest write cost. Most alerts are ASCII, whose UTF-8 is their
+ * latin1 encoding, a plain copy.
+ */
+function utf8Of(json: string): Buffer {
+  return NON_ASCII.test(json) ? Buffer.from(json, 'utf8') : Buffer.from(json, 'latin1');
+}
+
 /**
  * Alert history: one JSON value per alert, a time index for listing, and a per-story set so
  * every source of a story can be gathered into one notification. Everything expires.
@@ -83,6 +115,25 @@ export class AlertStore {
     // By SHA in the connection's tick pipeline: the saves of one event-loop turn (a batch of items,
     // concurrent jobs) go in one write; a restarted Redis gets the script again by EVAL.
     return (await runScript(this.redis, SAVE, keys, args)) === 1;
+  }
+
+  /**
+   * {@link save} for a batch: one script call however many alerts (a job's items were one EVALSHA
+   * each, the classifier's most frequent command). Per alert, in order, true when it was new.
+   */
+  async saveMany(alerts: readonly Alert[]): Promise<boolean[]> {
+    if (alerts.length === 0) return [];
+    const ttl = this.retentionSeconds;
+    const index = this.key('alerts');
+    const keys: string[] = [];
+    const args: Array<string | Buffer> = [String(ttl)];
+    for (const alert of alerts) {
+      const created = Date.parse(alert.createdAt);
+      keys.push(this.key('alert', alert.id), index, this.storySetKey(alert.storyId));
+      args.push(utf8Of(JSON.stringify(alert)), String(created), alert.id, String(created - ttl * 1000));
+    }
+    const replies = (await runScript(this.redis, SAVE_MANY, keys, args)) as number[];
+    return alerts.map((_, i) => replies[i] === 1);
   }
 
   async get(id: string): Promise<Alert | undefined> {
