@@ -44,9 +44,9 @@ function deps(flagged: boolean) {
     deps: {
       classify: () => classification(flagged),
       assignStory: async () => 'st-00000000000000aa',
-      saveAlert: async (a: Alert) => {
-        saved.push(a);
-        return true;
+      saveAlerts: async (alerts: Alert[]) => {
+        saved.push(...alerts);
+        return alerts.map(() => true);
       },
       publish: async (alerts: Alert[]) => {
         published.push(...alerts);
@@ -72,7 +72,7 @@ describe('classifyItem', () => {
 
   it('publishes again when the alert was stored by an earlier attempt', async () => {
     const t = deps(true);
-    t.deps.saveAlert = async () => false;
+    t.deps.saveAlerts = async (alerts) => alerts.map(() => false);
     await classifyItem(item, t.deps);
     expect(t.published).toHaveLength(1);
   });
@@ -144,6 +144,8 @@ describe('classifyItems (the new items of one poll)', () => {
   function batchDeps() {
     const assigned: string[] = [];
     const saved: string[] = [];
+    /** How many alerts each call stored. */
+    const saves: number[] = [];
     const publishes: Alert[][] = [];
     const stories = new Map<string, string>();
     const deps: ClassifyItemDeps = {
@@ -157,16 +159,17 @@ describe('classifyItems (the new items of one poll)', () => {
         if (!stories.has(id)) stories.set(id, `st-joined-${stories.size + 1}`);
         return stories.get(id)!;
       },
-      saveAlert: async (a) => {
-        saved.push(a.id);
-        return true;
+      saveAlerts: async (alerts) => {
+        saves.push(alerts.length);
+        saved.push(...alerts.map((a) => a.id));
+        return alerts.map(() => true);
       },
       publish: async (alerts) => {
         publishes.push([...alerts]);
       },
       now: () => new Date('2026-11-28T00:00:02.000Z'),
     };
-    return { deps, assigned, saved, publishes };
+    return { deps, assigned, saved, saves, publishes };
   }
 
   it('assigns stories in item order, stores every alert and publishes them all in one call', async () => {
@@ -174,6 +177,8 @@ describe('classifyItems (the new items of one poll)', () => {
     const outcomes = await classifyItems(items, t.deps);
     expect(t.assigned).toEqual(['st-0000000000000001', 'st-0000000000000002', 'st-0000000000000001']);
     expect(t.saved.sort()).toEqual(['a-i1', 'a-i3', 'a-i5']);
+    // The batch's alerts in one store call (one Redis command), not one per alert.
+    expect(t.saves).toEqual([3]);
     expect(t.publishes).toHaveLength(1);
     expect(t.publishes[0]!.map((a) => [a.id, a.itemId, a.storyId])).toEqual([
       ['a-i1', 'i1', 'st-joined-1'],
@@ -209,12 +214,13 @@ describe('classifyItems (the new items of one poll)', () => {
     ]);
     expect(t.assigned).toEqual([]);
     expect(t.saved).toEqual([]);
+    expect(t.saves).toEqual([]);
     expect(t.publishes).toEqual([]);
   });
 
   it('publishes a retried batch again (its alerts already stored), so routing can repair a crash', async () => {
     const t = batchDeps();
-    t.deps.saveAlert = async () => false;
+    t.deps.saveAlerts = async (alerts) => alerts.map(() => false);
     await classifyItems(items, t.deps);
     expect(t.publishes.map((p) => p.length)).toEqual([3]);
   });

@@ -5,8 +5,11 @@ export interface ClassifyItemDeps {
   classify: (input: ClassifyInput) => Classification;
   /** Joins the item to a recent near-duplicate's story (syndication, several feeds). */
   assignStory: (statelessStoryId: string) => Promise<string>;
-  /** Stores the alert; returns false when it was stored before (a re-delivered job). */
-  saveAlert: (alert: Alert) => Promise<boolean>;
+  /**
+   * Stores the alerts of a batch, all in one call (one Redis command for the batch, not one per
+   * alert); per alert, false when it was stored before (a re-delivered job).
+   */
+  saveAlerts: (alerts: Alert[]) => Promise<boolean[]>;
   /** Routes the alerts of one batch to their deliveries; idempotent per alert (deterministic delivery ids). */
   publish: (alerts: Alert[]) => Promise<void>;
   now: () => Date;
@@ -45,8 +48,10 @@ export async function classifyItems(items: readonly FeedItem[], deps: ClassifyIt
   const flagged = classified.filter((c) => c.classification.flagged);
   const storyIds = await Promise.all(flagged.map((c) => deps.assignStory(c.classification.storyId)));
   const alerts = flagged.map((c, i) => toAlert(c.item, { ...c.classification, storyId: storyIds[i]! }, now));
-  await Promise.all(alerts.map((alert) => deps.saveAlert(alert)));
-  if (alerts.length > 0) await deps.publish(alerts);
+  if (alerts.length > 0) {
+    await deps.saveAlerts(alerts);
+    await deps.publish(alerts);
+  }
   const byItem = new Map(alerts.map((alert) => [alert.itemId, alert]));
   return classified.map(({ item, classification }) => {
     const alert = byItem.get(item.id);
