@@ -1,3 +1,4 @@
+import type { FeedItem } from '@regwatch/contracts';
 import type { ItemChunk } from './item-chunks.js';
 import { sha256Hex } from './item-id.js';
 import type { FeedEntry } from './normalize-item.js';
@@ -16,13 +17,26 @@ import type { FeedEntry } from './normalize-item.js';
  */
 export interface EntryMemo {
   context: string;
-  entries: Map<string, RememberedEntry>;
+  /** Element hash → the entry it stands for (`remembered`: its `item()` throws). */
+  entries: Map<string, FeedEntry>;
 }
 
-interface RememberedEntry {
-  id: string;
-  url?: string;
-  fragment?: string;
+/**
+ * The entry a remembered element stands for: its identity, and no item (it was not parsed). One
+ * instance per memo row, made when the memo is read: a poll hands out the same objects.
+ */
+class RememberedEntry implements FeedEntry {
+  readonly keyed = true;
+  readonly remembered = true;
+  constructor(
+    readonly id: string,
+    readonly url: string | undefined,
+    readonly fragment: string | undefined,
+  ) {}
+
+  item(): FeedItem {
+    throw new Error(`entry ${this.id} was not parsed (remembered from an earlier poll)`);
+  }
 }
 
 /** Elements remembered per feed at most: feeds list newest first, and the memo is read at every poll. */
@@ -53,7 +67,7 @@ export function readEntryMemo(text: string | undefined): EntryMemo | undefined {
   for (const row of e) {
     if (!Array.isArray(row) || row.length < 2 || !row.every((x) => typeof x === 'string')) return undefined;
     const [hash, id, url, fragment] = row as string[];
-    entries.set(hash!, { id: id!, ...(url ? { url } : {}), ...(fragment ? { fragment } : {}) });
+    entries.set(hash!, new RememberedEntry(id!, url || undefined, fragment || undefined));
   }
   return { context: c, entries };
 }
@@ -67,16 +81,4 @@ export function formatEntryMemo(context: string, rows: ReadonlyArray<readonly [s
     return row;
   });
   return JSON.stringify({ v: 1, c: context, e });
-}
-
-/** The entry a remembered element stands for: its identity, and no item (it was not parsed). */
-export function rememberedEntry(remembered: RememberedEntry): FeedEntry {
-  return {
-    ...remembered,
-    keyed: true,
-    remembered: true,
-    item: () => {
-      throw new Error(`entry ${remembered.id} was not parsed (remembered from an earlier poll)`);
-    },
-  };
 }

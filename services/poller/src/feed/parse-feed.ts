@@ -7,7 +7,6 @@ import {
   MAX_REMEMBERED_ENTRIES,
   memoContext,
   readEntryMemo,
-  rememberedEntry,
 } from './entry-memo.js';
 import { feedParseError } from './feed-errors.js';
 import { htmlToText } from './html-to-text.js';
@@ -196,9 +195,7 @@ async function parseXmlEntries(prepared: PreparedXml, opts: ParseFeedOptions): P
   let parsed = 0;
   for (let k = 0; k < chunks!.length; k++) {
     const hash = hashes![k]!;
-    const entry = cut.has(k)
-      ? rememberedEntry(memo!.entries.get(hash)!)
-      : toFeedEntry(raw.items[parsed++] as RawItem, ctx);
+    const entry = cut.has(k) ? memo!.entries.get(hash)! : toFeedEntry(raw.items[parsed++] as RawItem, ctx);
     if (entry?.keyed && rows.length < MAX_REMEMBERED_ENTRIES) rows.push([hash, entry]);
     keepFirst(entries, ids, entry);
   }
