@@ -34,7 +34,8 @@ async function startServer(delayMs = 0) {
         .writeHead(200, { 'content-type': 'application/rss+xml', etag })
         .end(
           `<rss version="2.0"><channel><title>${id}</title><link>https://site.example/</link>` +
-            `<item><title>${id} one</title><guid isPermaLink="false">${id}-1</guid><link>https://site.example/${id}/1</link></item>` +
+            `<item><title>${id} one</title><guid isPermaLink="false">${id}-1</guid><link>https://site.example/${id}/1</link>` +
+            `<description>&lt;p&gt;The &lt;a href="/rule"&gt;rule&lt;/a&gt; applies.&lt;/p&gt;</description></item>` +
             `<item><title>${id} two</title><guid isPermaLink="false">${id}-2</guid><link>https://site.example/${id}/2</link></item>` +
             `</channel></rss>`,
         );
@@ -74,6 +75,10 @@ describe('startPoller (real Redis, local feed servers)', () => {
     const queued = async () => (await p.itemsQueue.getJobs(['waiting', 'completed'])).map((j) => itemsOfJob(j.data));
     await waitUntil(async () => (await queued()).flat().length === 2, 'two items');
     expect(await queued()).toHaveLength(1);
+    // The queue carries the plain-text summary the classifier reads, not the item's HTML.
+    const [first] = (await queued()).flat();
+    expect(first).toMatchObject({ title: `${id} one`, summary: 'The rule applies.' });
+    expect(first).not.toHaveProperty('contentHtml');
     // Items are queued first, the feed's state written last.
     const store = new FeedStateStore(redis, prefix);
     await waitUntil(async () => (await store.get(id!)).lastSuccessAt !== undefined, 'the poll recorded');

@@ -84,6 +84,19 @@ export function itemsJobId(items: readonly FeedItem[]): string {
   return `items-${digest.digest('hex').slice(0, 32)}`;
 }
 
+/**
+ * A feed item as the items queue carries it: all but its `contentHtml`. Nothing after the poller
+ * reads that HTML (the classifier reads the title and the plain-text summary; alerts, emails and
+ * webhooks carry those), and it is the largest field by far: up to 100,000 characters per item
+ * for a feed with full articles, in every `items` job, which Redis keeps for 24 hours (up to
+ * 10,000 jobs) for the ops view. Parsing a source (`regwatch preview`, the api) still gives it.
+ */
+export function queuedItem(item: FeedItem): FeedItem {
+  if (item.contentHtml === undefined) return item;
+  const { contentHtml: _html, ...rest } = item;
+  return rest;
+}
+
 /** What decides the schedulers: a change to anything else is read at poll time and needs no sync. */
 export function feedListHash(feeds: readonly FeedSource[]): string {
   const shape = feeds.map((f) => [f.id, f.intervalSeconds, f.enabled]);
@@ -151,7 +164,8 @@ export async function startPoller(deps: PollerDeps): Promise<PollerHandle> {
   const itemBatches = createShapeGate(redis, deps.prefix, 'classifier', JOB_SHAPES.itemBatches, {
     onChange: (open) => deps.log.info({ itemBatches: open }, `items jobs: batching turned ${open ? 'on' : 'off'}`),
   });
-  const enqueue = async (items: FeedItem[]) => {
+  const enqueue = async (fresh: FeedItem[]) => {
+    const items = fresh.map(queuedItem);
     await itemBatches.ready;
     if (!itemBatches()) {
       await itemsQueue.addBulk(
