@@ -8,22 +8,10 @@ export interface AlertStoreOptions {
   retentionSeconds?: number;
 }
 
-// One script call per save instead of a MULTI of five (seven commands on the wire and in Redis):
-// the alert (only if new), the time index (trimmed to the retention), the story set. Every key is
-// passed in KEYS and shares the `{prefix}` hash tag, so it runs on a Redis Cluster too.
-// KEYS[1] alert, KEYS[2] time index, KEYS[3] story set; ARGV: JSON, ttl s, created ms, alert id, cutoff ms.
-const SAVE = `
-local isNew = redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'NX')
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
-redis.call('SADD', KEYS[3], ARGV[4])
-redis.call('EXPIRE', KEYS[3], ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[5])
-if isNew then return 1 end
-return 0`;
-
-// SAVE for a batch of alerts in one script call: the same commands on the same keys, per alert
-// and in order, so the outcome is that of saving them one after another. Every key is in KEYS and
-// shares the `{prefix}` hash tag, so the batch is one slot and runs on a Redis Cluster too.
+// Saves a batch of alerts in one script call, per alert and in order: the alert (only if new), the
+// time index (trimmed to the retention), the story set. One call instead of a MULTI of five per
+// alert (seven commands each on the wire and in Redis). Every key is in KEYS and shares the
+// `{prefix}` hash tag, so the batch is one slot and runs on a Redis Cluster too.
 // KEYS: alert, time index, story set (three per alert); ARGV[1] ttl s, then JSON, created ms,
 // alert id, cutoff ms (four per alert). Returns 1 (new) or 0 (already stored) per alert.
 const SAVE_MANY = `
@@ -40,19 +28,10 @@ for i = 1, #KEYS / 3 do
 end
 return out`;
 
-// A story's alerts in one command instead of SMEMBERS, then MGET a round trip later. The alert keys
-// are built here from ARGV[1] (the alert key prefix): they share the story key's `{prefix}` hash
-// tag, so they are in its slot on a Redis Cluster too. A missing alert (expired) is a nil.
-// KEYS[1] story set; ARGV[1] alert key prefix.
-const STORY = `
-local ids = redis.call('SMEMBERS', KEYS[1])
-local out = {}
-for i = 1, #ids do out[i] = redis.call('GET', ARGV[1] .. ids[i]) end
-return out`;
-
-// Several stories' alerts in one command: STORY for each set in KEYS, one reply list per key, in
-// KEYS order. Same Cluster property as STORY: the story sets are in KEYS and the alert keys built
-// here from ARGV[1] share their `{prefix}` hash tag, so all of them are in one slot.
+// Stories' alerts in one command instead of SMEMBERS, then MGET a round trip later: one reply list
+// per story set in KEYS, in KEYS order, a missing (expired) alert a nil. The alert keys are built
+// here from ARGV[1] (the alert key prefix): they share the story sets' `{prefix}` hash tag, so all
+// of them are in one slot on a Redis Cluster too.
 // KEYS story sets; ARGV[1] alert key prefix.
 const STORIES = `
 local out = {}
@@ -108,18 +87,15 @@ export class AlertStore {
 
   /** Saves an alert and links it to its story; returns false when it was already stored. */
   async save(alert: Alert): Promise<boolean> {
-    const ttl = this.retentionSeconds;
-    const created = Date.parse(alert.createdAt);
-    const keys = [this.key('alert', alert.id), this.key('alerts'), this.key('story', alert.storyId)];
-    const args = [JSON.stringify(alert), String(ttl), String(created), alert.id, String(created - ttl * 1000)];
-    // By SHA in the connection's tick pipeline: the saves of one event-loop turn (a batch of items,
-    // concurrent jobs) go in one write; a restarted Redis gets the script again by EVAL.
-    return (await runScript(this.redis, SAVE, keys, args)) === 1;
+    const [isNew] = await this.saveMany([alert]);
+    return isNew!;
   }
 
   /**
    * {@link save} for a batch: one script call however many alerts (a job's items were one EVALSHA
-   * each, the classifier's most frequent command). Per alert, in order, true when it was new.
+   * each, the classifier's most frequent command). Per alert, in order, true when it was new. By
+   * SHA in the connection's tick pipeline: the saves of one event-loop turn go in one write; a
+   * restarted Redis gets the script again by EVAL.
    */
   async saveMany(alerts: readonly Alert[]): Promise<boolean[]> {
     if (alerts.length === 0) return [];
@@ -143,10 +119,8 @@ export class AlertStore {
 
   /** Every stored alert of a story, oldest first. */
   async story(storyId: string): Promise<Alert[]> {
-    const raws = (await runScript(this.redis, STORY, [this.storySetKey(storyId)], [this.alertKeyPrefix])) as Array<
-      string | null
-    >;
-    return parseStory(raws);
+    const [raws] = await this.storyLists([storyId]);
+    return parseStory(raws ?? []);
   }
 
   /**
@@ -157,12 +131,17 @@ export class AlertStore {
     const ids = [...new Set(storyIds)];
     const byStory = new Map<string, Alert[]>();
     if (ids.length === 0) return byStory;
-    const keys = ids.map((id) => this.storySetKey(id));
-    const lists = (await runScript(this.redis, STORIES, keys, [this.alertKeyPrefix])) as Array<Array<string | null>>;
+    const lists = await this.storyLists(ids);
     ids.forEach((id, i) => {
       byStory.set(id, parseStory(lists[i] ?? []));
     });
     return byStory;
+  }
+
+  /** The stored alert JSON of each story (nil: expired), in one script call. */
+  private async storyLists(storyIds: readonly string[]): Promise<Array<Array<string | null>>> {
+    const keys = storyIds.map((id) => this.storySetKey(id));
+    return (await runScript(this.redis, STORIES, keys, [this.alertKeyPrefix])) as Array<Array<string | null>>;
   }
 
   /** How many alerts a story has (one per source), without loading them. */
