@@ -167,24 +167,29 @@ async function parseXmlEntries(prepared: PreparedXml, opts: ParseFeedOptions): P
     for (let k = 0; k < hashes!.length; k++) if (memo.entries.has(hashes![k]!)) cut.add(k);
   }
 
-  let raw: RawFeed | undefined;
+  let parsedFeed: { raw: RawFeed; ctx: NormalizeContext } | undefined;
   if (cut.size > 0) {
-    raw = await parsePreparedXml({ ...prepared, xml: withoutChunks(prepared.xml, chunks!, cut) }).catch(
+    const cutRaw = await parsePreparedXml({ ...prepared, xml: withoutChunks(prepared.xml, chunks!, cut) }).catch(
       () => undefined,
     );
     // Every element left in must have come back as an item, in the same feed context, or the
     // memo does not apply: parse everything.
-    if (raw?.items.length !== chunks!.length - cut.size || contextKey(raw, opts) !== memo!.context) {
-      raw = undefined;
+    const cutCtx = cutRaw && contextOf(cutRaw, opts);
+    if (cutRaw?.items.length === chunks!.length - cut.size && contextKey(cutRaw.format, cutCtx!) === memo!.context) {
+      parsedFeed = { raw: cutRaw, ctx: cutCtx! };
+    } else {
       cut.clear();
     }
   }
-  raw ??= await parsePreparedXml(prepared);
+  if (parsedFeed === undefined) {
+    const full = await parsePreparedXml(prepared);
+    parsedFeed = { raw: full, ctx: contextOf(full, opts) };
+  }
+  const { raw, ctx } = parsedFeed;
   // The scanner and the parser must agree on the items (they always do on the layouts the scanner
   // takes; MAX_ITEMS cuts longer feeds): otherwise no memo this time.
   const aligned = chunks !== undefined && (cut.size > 0 || raw.items.length === chunks.length);
 
-  const ctx = contextOf(raw, opts);
   const entries: FeedEntry[] = [];
   const ids = new Set<string>();
   if (!aligned) {
@@ -199,7 +204,7 @@ async function parseXmlEntries(prepared: PreparedXml, opts: ParseFeedOptions): P
     if (entry?.keyed && rows.length < MAX_REMEMBERED_ENTRIES) rows.push([hash, entry]);
     keepFirst(entries, ids, entry);
   }
-  return { ...result(raw, ctx, entries), memo: formatEntryMemo(contextKey(raw, opts), rows) };
+  return { ...result(raw, ctx, entries), memo: formatEntryMemo(contextKey(raw.format, ctx), rows) };
 }
 
 /** Entries keep the first of each id, in document order. */
@@ -220,9 +225,8 @@ function contextOf(raw: RawFeed, opts: ParseFeedOptions): NormalizeContext {
 }
 
 /** What a remembered entry's identity depends on besides its element (see {@link EntryMemo}). */
-function contextKey(raw: RawFeed, opts: ParseFeedOptions): string {
-  const { feedId, baseUrl, lang } = contextOf(raw, opts);
-  return memoContext({ feedId, format: raw.format, baseUrl, ...(lang ? { lang } : {}) });
+function contextKey(format: FeedFormat, { feedId, baseUrl, lang }: NormalizeContext): string {
+  return memoContext({ feedId, format, baseUrl, ...(lang ? { lang } : {}) });
 }
 
 function result(raw: RawFeed, ctx: NormalizeContext, entries: FeedEntry[]): ParsedEntries {
