@@ -45,12 +45,16 @@ const SIZES = {
   /**
    * Run through first and not measured, on both sides: the pipeline's classifier took ~4× longer per
    * item for its first few hundred (V8 had not compiled the rules engine yet) and its notifier opened
-   * a connection to each webhook endpoint, costs a running service has paid long before. 500 was
-   * not enough on either side: V8 was still optimizing (a fifth of the CPU went to its compiler
-   * threads in the pipeline's first seconds at saturation), and the reference chain ran about twice
-   * as fast after 3,000 chains as after 500. Both sides are measured warm.
+   * a connection to each webhook endpoint, costs a running service has paid long before. Each side
+   * is warmed to where it reads its best, so both are measured as a running service would be:
+   * - the pipeline, 12,000 items: it has about four times the reference's code for V8 to compile
+   *   (rss-parser, sax, the rules, node:http, zod). After 3,000 items V8's compiler threads still
+   *   took 12–20 % of the machine in the measured window, ~1 % only after ~12,000 (`perf record -a`,
+   *   docs/benchmarks.md, seventh pass). Its queues stay far below the 10,000-job retention.
+   * - the reference, 3,000 chains: 7,000 read ~5 % slower (each queue then holds up to 10,000
+   *   jobs, and Redis works harder on the bigger sets), and past 10,000 every completion also trims.
    */
-  warmupItems: 3000,
+  warmupItems: 12_000,
   warmupJobs: 3000,
   deliveries: 2000,
   /** The deliveries measurement's own warm-up: its notifier is a fresh process. */
