@@ -46,16 +46,16 @@ const SIZES = {
    * Run through first and not measured, on both sides: the pipeline's classifier took ~4× longer per
    * item for its first few hundred (V8 had not compiled the rules engine yet) and its notifier opened
    * a connection to each webhook endpoint, costs a running service has paid long before. Each side
-   * is warmed to where it reads its best, so both are measured as a running service would be:
-   * - the pipeline, 12,000 items: it has about four times the reference's code for V8 to compile
-   *   (rss-parser, sax, the rules, node:http, zod). After 3,000 items V8's compiler threads still
-   *   took 12–20 % of the machine in the measured window, ~1 % only after ~12,000 (`perf record -a`,
-   *   docs/benchmarks.md, seventh pass). Its queues stay far below the 10,000-job retention.
-   * - the reference, 3,000 chains: 7,000 read ~5 % slower (each queue then holds up to 10,000
-   *   jobs, and Redis works harder on the bigger sets), and past 10,000 every completion also trims.
+   * runs until V8's compiler threads have settled (under ~1 % of the machine, `perf record -a` by
+   * time; docs/benchmarks.md, seventh pass): the reference after ~8,000 chains, the pipeline, with
+   * about four times the code to compile (rss-parser, sax, the rules, node:http, zod), after
+   * ~12,000 items. After 3,000 each, the compiler threads still took 10–15 % (reference) and
+   * 12–20 % (pipeline) of the machine in the measured window. Then the warm-up's finished jobs are
+   * removed on both sides (`clearFinished`), so neither is measured with more job history than the
+   * other.
    */
   warmupItems: 12_000,
-  warmupJobs: 3000,
+  warmupJobs: 8000,
   deliveries: 2000,
   /** The deliveries measurement's own warm-up: its notifier is a fresh process. */
   deliveriesWarmup: 2000,

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createQueue } from '@regwatch/queue';
 import type { Redis } from 'ioredis';
+import { clearFinished } from './history.js';
 import { infoNumber } from './memory.js';
 import { anyExit, type Child, cpuPerUnit, cpuSnapshot, spawnNode, stopChildren } from './procs.js';
 import { countCommands } from './profile.js';
@@ -84,13 +85,17 @@ export async function runReference(opts: ReferenceOptions): Promise<ReferenceRes
     await Promise.race([waitFor(() => ready === children.length, 30_000), exits.promise]);
     if (ready < children.length) throw new Error('reference workers did not start within 30 s');
 
-    // Warm-up, not measured: the same as the pipeline gets (see runPipeline), so both are compared
-    // in steady state (code compiled, connections open), not while warming up.
+    // Warm-up, not measured, as the pipeline gets one (see runPipeline), so both are compared in
+    // steady state (code compiled, connections open), not while warming up; then the warm-up's
+    // finished jobs are removed on both sides (clearFinished).
     const warmup = opts.warmupJobs ?? 0;
     if (warmup > 0) {
       await head.addBulk(Array.from({ length: warmup }, () => ({ name: 'j', data: { t0: Date.now() } })));
       await Promise.race([waitFor(() => done.length >= warmup, 60_000), exits.promise]);
       done = [];
+      const queues = stages.map(([queue]) => createQueue(queue, { connection: opts.redis, prefix: opts.prefix }));
+      await clearFinished(queues);
+      await Promise.all(queues.map((q) => q.close()));
     }
 
     // Saturation: the whole backlog at once, measured at the end of the chain.
