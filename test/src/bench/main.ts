@@ -46,13 +46,12 @@ const SIZES = {
    * Run through first and not measured, on both sides: the pipeline's classifier took ~4× longer per
    * item for its first few hundred (V8 had not compiled the rules engine yet) and its notifier opened
    * a connection to each webhook endpoint, costs a running service has paid long before. Each side
-   * runs until V8's compiler threads have settled (under ~1 % of the machine, `perf record -a` by
+   * runs until V8's compiler threads are down to about 5 % of the machine (`perf record -a`, by
    * time; docs/benchmarks.md, seventh pass): the reference after ~8,000 chains, the pipeline, with
-   * about four times the code to compile (rss-parser, sax, the rules, node:http, zod), after
-   * ~12,000 items. After 3,000 each, the compiler threads still took 10–15 % (reference) and
-   * 12–20 % (pipeline) of the machine in the measured window. Then the warm-up's finished jobs are
-   * removed on both sides (`clearFinished`), so neither is measured with more job history than the
-   * other.
+   * far more code to compile (rss-parser, sax, the rules, node:http, zod), after ~12,000 items.
+   * After 3,000 each, they still took 10–15 % (reference) and 12–20 % (pipeline) of the machine in
+   * the measured window. Then the warm-up's finished jobs are removed on both sides
+   * (`clearFinished`), so neither is measured with more job history than the other.
    */
   warmupItems: 12_000,
   warmupJobs: 8000,
