@@ -148,7 +148,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
       })();
     };
     // Warm-up, not measured: the workers' code compiled by V8 and their connections (256 webhook
-    // endpoints, 16 feed hosts) open, as a running service's are. The reference gets the same.
+    // endpoints, 16 feed hosts) open, as a running service's are. The reference gets one of its own
+    // length (SIZES in main.ts), then the same clearing.
     if (opts.warmupItems) {
       opts.progress(`pipeline ${opts.scale}×: ${opts.warmupItems} items to warm up`);
       sink.reset();
