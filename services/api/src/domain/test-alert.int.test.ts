@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { QUEUES, SubscriptionSchema } from '@regwatch/contracts';
-import { createQueue, createRedis, waitForRedis } from '@regwatch/queue';
+import { bullPrefix, createQueue, createRedis, scanKeys, waitForRedis } from '@regwatch/queue';
 import { AlertStore } from '@regwatch/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendTestAlert } from './test-alert.js';
@@ -14,7 +14,8 @@ beforeAll(() => waitForRedis(redis, 5_000));
 afterAll(async () => {
   await queue.obliterate({ force: true });
   await queue.close();
-  for (const key of await redis.keys(`${prefix}*`)) await redis.del(key);
+  // The store's keys carry the `{prefix}` hash tag: a `${prefix}*` pattern matched none of them.
+  for (const key of await scanKeys(redis, `${bullPrefix(prefix)}*`, 1000)) await redis.del(key);
   await redis.quit();
 });
 
