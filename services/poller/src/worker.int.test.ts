@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import { type FeedSource, itemsOfJob } from '@regwatch/contracts';
+import { type FeedSource, itemsOfJob, MAX_ITEMS_PER_JOB } from '@regwatch/contracts';
 import { stateKey } from '@regwatch/queue';
 import { FeedStateStore } from '@regwatch/store';
 import type { Job, Queue } from 'bullmq';
@@ -87,6 +87,37 @@ describe('startPoller (real Redis, local feed servers)', () => {
     expect(Date.parse(state.nextPollAt!)).toBeGreaterThan(Date.now());
     // A User-Agent that names regwatch and where to reach its operators.
     expect(server.headers[0]!['user-agent']).toMatch(/^regwatch\/\S+ \(\+https?:\/\/\S+\)$/);
+  });
+
+  it('joins the new items of polls that finish together into shared jobs, and holds no batch for a poll that is over', async () => {
+    // Every response comes 150 ms after its request, so the six polls get theirs at about the same moment.
+    const server = await startServer(150);
+    // And a seventh feed whose document does not parse: its poll fails after the fetch, with no items.
+    const broken = await bed.listen(
+      createServer((_req, res) => {
+        setTimeout(() => res.writeHead(200, { 'content-type': 'application/rss+xml' }).end('<rss><channel>'), 150);
+      }),
+    );
+    const prefix = freshPrefix();
+    const ids = quietIds('b', 6);
+    const [brokenId] = quietIds('x', 1);
+    // A wait far longer than the test: a poll that never let go of its batch would hold it past the timeout.
+    const p = await poller(prefix, () => [...ids.map((id) => feedAt(server.url, id)), feedAt(broken, brokenId!)], {
+      perHostLimit: 7,
+      batchWaitMs: 60_000,
+    });
+    const jobs = async () => p.itemsQueue.getJobs(['waiting', 'completed']);
+    await waitUntil(async () => (await jobs()).flatMap((j) => itemsOfJob(j.data)).length === 12, 'twelve items');
+    const queued = await jobs();
+    expect(queued.length).toBeLessThan(6);
+    expect(new Set(queued.flatMap((j) => itemsOfJob(j.data).map((i) => i.feedId)))).toEqual(new Set(ids));
+    for (const job of queued) expect(itemsOfJob(job.data).length).toBeLessThanOrEqual(MAX_ITEMS_PER_JOB);
+    // Polled again (all 304 now): nothing new, and nothing waits.
+    await p.pollsQueue.addBulk(
+      ids.map((feedId) => ({ name: 'poll', data: { v: 1, feedId }, opts: { jobId: `again-${feedId}` } })),
+    );
+    await waitUntil(async () => (await p.pollsQueue.getCompletedCount()) >= 12, 'the second polls');
+    expect((await jobs()).length).toBe(queued.length);
   });
 
   it('during a rolling update, while a classifier of a release before item batches is live, queues one v1 job per item', async () => {

@@ -27,6 +27,7 @@ import type { IncidentThresholds, PollObservation } from './health/incidents.js'
 import { observePoll, opsJobId } from './health/source-health.js';
 import { FeedLock } from './poll/feed-lock.js';
 import { HostLimiter, hostKey } from './poll/host-limiter.js';
+import { type BatchTicket, ItemBatcher } from './poll/item-batcher.js';
 import { type PollOutcome, pollFeed } from './poll/poll-feed.js';
 import { SeenStore } from './poll/seen-store.js';
 import { POLL_JOB_OPTIONS, type SyncResult, syncSchedules } from './schedule.js';
@@ -61,7 +62,15 @@ export interface PollerDeps {
   incidentThresholds?: IncidentThresholds;
   /** Clock for the source alarms (tests). */
   now?: () => Date;
+  /**
+   * How long new items wait at most for polls finishing alongside, to share an `items` job.
+   * Default {@link DEFAULT_BATCH_WAIT_MS}; 0 still joins polls that finish in the same moment.
+   */
+  batchWaitMs?: number;
 }
+
+/** Longest wait of a poll's new items for others to share their `items` job: a few ms against alerts due within minutes. */
+export const DEFAULT_BATCH_WAIT_MS = 10;
 
 export interface PollerHandle {
   pollsQueue: Queue;
@@ -154,20 +163,38 @@ export async function startPoller(deps: PollerDeps): Promise<PollerHandle> {
   };
   if (deps.globalConcurrency !== undefined) await pollsQueue.setGlobalConcurrency(deps.globalConcurrency);
 
-  // A poll's new items go in one job (chunks of MAX_ITEMS_PER_JOB): one BullMQ job, and one set of
-  // classifier round trips, per batch instead of per item. The job id is derived from the items, so
-  // a poll that crashed after queueing and is redone queues the same batch again as a no-op; a
-  // batch that differs (more items arrived meanwhile) is harmless too: classifying is idempotent
-  // per item (alert ids, story marks and delivery ids are all derived from the item).
+  // v2: a poll's new items join those of polls finishing at the same moment (ItemBatcher), in
+  // jobs of at most MAX_ITEMS_PER_JOB. The job id is derived from the items, so a job queued twice
+  // (a send retried after its reply was lost) is a no-op; a poll redone after a crash may queue
+  // its items in a different batch, which is harmless too: classifying is idempotent per item
+  // (alert ids, story marks and delivery ids are all derived from the item).
+  const batcher = new ItemBatcher<FeedItem>({
+    maxItems: MAX_ITEMS_PER_JOB,
+    maxWaitMs: deps.batchWaitMs ?? DEFAULT_BATCH_WAIT_MS,
+    send: async (items) => {
+      const jobs = [];
+      for (let i = 0; i < items.length; i += MAX_ITEMS_PER_JOB) {
+        const batch = items.slice(i, i + MAX_ITEMS_PER_JOB);
+        jobs.push({
+          name: 'items',
+          data: { v: 2, items: batch } satisfies ItemJob,
+          opts: { jobId: itemsJobId(batch) },
+        });
+      }
+      if (jobs.length === 1) await itemsQueue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts);
+      else await itemsQueue.addBulk(jobs);
+    },
+  });
   // Batches only once every live classifier reads them (a rolling update from a release before
   // batching has old classifiers for a while): until then, one v1 job per item, as before.
   const itemBatches = createShapeGate(redis, deps.prefix, 'classifier', JOB_SHAPES.itemBatches, {
     onChange: (open) => deps.log.info({ itemBatches: open }, `items jobs: batching turned ${open ? 'on' : 'off'}`),
   });
-  const enqueue = async (fresh: FeedItem[]) => {
+  const enqueue = async (fresh: FeedItem[], ticket: BatchTicket<FeedItem> | undefined) => {
     const items = fresh.map(queuedItem);
     await itemBatches.ready;
     if (!itemBatches()) {
+      ticket?.done();
       await itemsQueue.addBulk(
         items.map((item) => ({
           name: 'item',
@@ -177,13 +204,7 @@ export async function startPoller(deps: PollerDeps): Promise<PollerHandle> {
       );
       return;
     }
-    const jobs = [];
-    for (let i = 0; i < items.length; i += MAX_ITEMS_PER_JOB) {
-      const batch = items.slice(i, i + MAX_ITEMS_PER_JOB);
-      jobs.push({ name: 'items', data: { v: 2, items: batch } satisfies ItemJob, opts: { jobId: itemsJobId(batch) } });
-    }
-    if (jobs.length === 1) await itemsQueue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts);
-    else await itemsQueue.addBulk(jobs);
+    await (ticket ?? batcher.expect()).add(items);
   };
 
   const pollOne = async (feedId: string, log: Logger): Promise<PollJobOutcome> => {
@@ -194,20 +215,32 @@ export async function startPoller(deps: PollerDeps): Promise<PollerHandle> {
     }
     const token = await lock.acquire(feed.id);
     if (!token) return { status: 'skipped', reason: 'locked', detail: 'another poller is polling this feed' };
+    // Announced to the batcher once a changed document is in (not on a 304): from then on this poll
+    // is moments away from its new items (a parse and one seen check), and a batch forming meanwhile
+    // waits for it; a poll that finds nothing new lets the batch go when it ends.
+    let ticket: BatchTicket<FeedItem> | undefined;
     try {
       const outcome = await pollFeed(feed, {
-        fetch: (url, http) =>
-          fetchFeed(url, http, { policy: deps.policy, ...(deps.userAgent ? { userAgent: deps.userAgent } : {}) }),
+        fetch: async (url, http) => {
+          const result = await fetchFeed(url, http, {
+            policy: deps.policy,
+            ...(deps.userAgent ? { userAgent: deps.userAgent } : {}),
+          });
+          if (result.status === 'ok') ticket ??= batcher.expect();
+          return result;
+        },
         parse: parseSourceDocument,
         state,
         seen,
-        enqueue,
+        enqueue: (fresh) => enqueue(fresh, ticket),
         acquireHost: (url) => hosts.acquire(hostKey(url)),
         now: () => new Date(),
-      }).catch(async (err: unknown) => {
-        await observeHealth(feed, { kind: 'failed', error: errorText(err) }, log);
-        throw err;
-      });
+      })
+        .finally(() => ticket?.done())
+        .catch(async (err: unknown) => {
+          await observeHealth(feed, { kind: 'failed', error: errorText(err) }, log);
+          throw err;
+        });
       if (outcome.status === 'ok') {
         await observeHealth(feed, { kind: 'ok', items: outcome.items, newItems: outcome.newItems }, log);
       } else if (outcome.status === 'not-modified') {
