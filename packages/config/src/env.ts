@@ -134,6 +134,13 @@ export const EnvSchema = z.object({
   ),
   /** Waits between a delivery's attempts (ms after parsing), jittered ±20 %; attempts = steps + 1. */
   REGWATCH_RETRY_SCHEDULE: retrySchedule('5s,5m,30m,2h,5h,10h'),
+  /**
+   * Webhook requests in flight to one endpoint (host:port) at once, per notifier process. Default 4,
+   * as the notifier's DEFAULT_ENDPOINT_LIMITS.
+   */
+  REGWATCH_WEBHOOK_ENDPOINT_CONCURRENCY: countAtLeast(1, 4),
+  /** Webhook requests started per second to one endpoint, per notifier process (a one-second burst allowed). Default 20. */
+  REGWATCH_WEBHOOK_ENDPOINT_RATE: positiveNumber(20, 100_000),
   /** Ops channel for source alarms: addresses, comma-separated; empty: no ops email. */
   REGWATCH_OPS_EMAIL: z.preprocess(
     (v) =>

@@ -56,3 +56,22 @@ describe('ops channel and source alarm settings', () => {
     expect(problemsOf(() => parseEnv({ REGWATCH_OPS_WEBHOOK_SECRET: SECRET }))).toEqual([why]);
   });
 });
+
+describe('webhook endpoint limits', () => {
+  it('defaults to 4 requests in flight and 20 per second per endpoint, and reads both', () => {
+    expect(parseEnv({})).toMatchObject({ REGWATCH_WEBHOOK_ENDPOINT_CONCURRENCY: 4, REGWATCH_WEBHOOK_ENDPOINT_RATE: 20 });
+    expect(
+      parseEnv({ REGWATCH_WEBHOOK_ENDPOINT_CONCURRENCY: '16', REGWATCH_WEBHOOK_ENDPOINT_RATE: '2.5' }),
+    ).toMatchObject({ REGWATCH_WEBHOOK_ENDPOINT_CONCURRENCY: 16, REGWATCH_WEBHOOK_ENDPOINT_RATE: 2.5 });
+  });
+
+  it('names a limit that is not a positive number', () => {
+    const problems = problemsOf(() =>
+      parseEnv({ REGWATCH_WEBHOOK_ENDPOINT_CONCURRENCY: '0.5', REGWATCH_WEBHOOK_ENDPOINT_RATE: '0' }),
+    );
+    expect(problems.map((p) => p.split(':')[0])).toEqual([
+      'REGWATCH_WEBHOOK_ENDPOINT_CONCURRENCY',
+      'REGWATCH_WEBHOOK_ENDPOINT_RATE',
+    ]);
+  });
+});

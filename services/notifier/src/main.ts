@@ -27,6 +27,10 @@ const notifier = await startNotifier({
   publicUrl: env.REGWATCH_PUBLIC_URL,
   disableAfterHours: env.REGWATCH_DISABLE_AFTER_HOURS,
   retrySchedule: env.REGWATCH_RETRY_SCHEDULE,
+  endpointLimits: {
+    concurrency: env.REGWATCH_WEBHOOK_ENDPOINT_CONCURRENCY,
+    ratePerSecond: env.REGWATCH_WEBHOOK_ENDPOINT_RATE,
+  },
   ...(env.REGWATCH_UNSUBSCRIBE_SECRET ? { unsubscribeSecret: env.REGWATCH_UNSUBSCRIBE_SECRET } : {}),
 });
 // Source alarms (silent, empty, failing sources) to the ops channel: REGWATCH_OPS_EMAIL / REGWATCH_OPS_WEBHOOK_URL.

@@ -1,5 +1,6 @@
+import { parseEnv } from '@regwatch/config';
 import { describe, expect, it } from 'vitest';
-import { EndpointLimiter, endpointOf } from './endpoint-limiter.js';
+import { DEFAULT_ENDPOINT_LIMITS, EndpointLimiter, endpointOf } from './endpoint-limiter.js';
 
 function clock(start = 1_000) {
   const c = { t: start, now: () => c.t };
@@ -7,6 +8,14 @@ function clock(start = 1_000) {
 }
 
 describe('EndpointLimiter', () => {
+  it('has the defaults the environment documents (REGWATCH_WEBHOOK_ENDPOINT_*)', () => {
+    const env = parseEnv({});
+    expect(DEFAULT_ENDPOINT_LIMITS).toEqual({
+      concurrency: env.REGWATCH_WEBHOOK_ENDPOINT_CONCURRENCY,
+      ratePerSecond: env.REGWATCH_WEBHOOK_ENDPOINT_RATE,
+    });
+  });
+
   it('lets `concurrency` requests through per endpoint and defers the next, leaving other endpoints alone', () => {
     const c = clock();
     const limiter = new EndpointLimiter({ concurrency: 2, ratePerSecond: 1_000 }, c.now, () => 0.5);
