@@ -378,11 +378,10 @@ export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
     throw new UnrecoverableError(`invalid ${QUEUES.deliveries} payload: ${why}`);
   };
 
-  /** A `deliver-batch` job: first attempts of several deliveries to one channel (see deliver-batch.ts). */
+  /** A `deliver-batch` job: first attempts of several deliveries routed together (see deliver-batch.ts). */
   const processBatch = async (job: Job): Promise<unknown> => {
     const deliveries = payloadOf(DeliveryBatchJobSchema, job).deliveries;
-    // The batch's deliveries go to one channel: its health is read once for the batch, and their
-    // stories in one script call.
+    // Each channel's health is read once for the batch, and the deliveries' stories in one script call.
     const batchDeps = withBatchStories(
       withBatchHealth(deliverDeps),
       deliveries.map((d) => d.storyId),

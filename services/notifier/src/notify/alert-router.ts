@@ -82,7 +82,7 @@ export interface AlertRouterDeps {
   /** Clock for digest windows (tests). */
   now?: () => Date;
   /**
-   * Whether first deliveries to one channel may share a `deliver-batch` job: every live notifier
+   * Whether first deliveries routed together may share a `deliver-batch` job: every live notifier
    * reads them (a shape gate). Default always; false queues one `deliver` job per delivery.
    */
   batchDeliveries?: (() => boolean) & { ready?: Promise<void> };
@@ -119,7 +119,7 @@ export function createAlertRouter(deps: AlertRouterDeps): AlertRouter {
     if (indexed?.source !== source) indexed = { source, index: buildRoutingIndex(source) };
     return indexed.index;
   };
-  // First deliveries to one channel go out as one `deliver-batch` job (see batch.ts).
+  // First deliveries routed together go out in `deliver-batch` jobs (see batch.ts).
   const enqueue = async (jobs: NotifierDeliveryJob[]) => {
     await deps.batchDeliveries?.ready;
     const entries = deliveryEntries(jobs, attempts, { batch: deps.batchDeliveries?.() ?? true });

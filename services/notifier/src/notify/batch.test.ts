@@ -59,7 +59,7 @@ describe('deliveryEntries', () => {
     expect(deliveryEntries([d])[0]!.opts).toEqual(deliveryJobOptions(d.deliveryId, DELIVERY_ATTEMPTS));
   });
 
-  it('batches first deliveries to the same channel of the same subscription, and only those', () => {
+  it('batches the first deliveries routed together, whatever their channels, in the order they were routed', () => {
     const jobs = [
       delivery('s1', 'sub-a', 'w-hook'),
       delivery('s1', 'sub-a', 'e-desk'),
@@ -69,18 +69,21 @@ describe('deliveryEntries', () => {
       delivery('s2', 'sub-b', 'w-hook'),
     ];
     const entries = deliveryEntries(jobs);
-    expect(entries.map((e) => e.name)).toEqual([JOB_NAMES.deliverBatch, JOB_NAMES.deliver, JOB_NAMES.deliverBatch]);
-    const [hookA, deskA, hookB] = entries;
-    // In the order they were routed, within a group.
-    expect(idsOf(hookA!.data as DeliveryBatchJob)).toEqual([jobs[0]!, jobs[2]!, jobs[4]!].map((j) => j.deliveryId));
-    expect(deskA!.data).toEqual(jobs[1]);
-    expect(idsOf(hookB!.data as DeliveryBatchJob)).toEqual([jobs[3]!, jobs[5]!].map((j) => j.deliveryId));
-    for (const e of [hookA!, hookB!]) {
-      const data = e.data as DeliveryBatchJob;
-      expect(DeliveryBatchJobSchema.parse(data)).toEqual(data);
-      expect(e.opts.jobId).toBe(batchJobId(data.deliveries));
-      expect(e.opts.attempts).toBeGreaterThan(1);
-    }
+    expect(entries.map((e) => e.name)).toEqual([JOB_NAMES.deliverBatch]);
+    const data = entries[0]!.data as DeliveryBatchJob;
+    expect(idsOf(data)).toEqual(jobs.map((j) => j.deliveryId));
+    expect(DeliveryBatchJobSchema.parse(data)).toEqual(data);
+    expect(entries[0]!.opts.jobId).toBe(batchJobId(data.deliveries));
+    expect(entries[0]!.opts.attempts).toBeGreaterThan(1);
+  });
+
+  it('leaves the other kinds out of a batch: first deliveries batch around them', () => {
+    const update = delivery('s1', 'sub-a', 'w-hook', { kind: 'update', sources: 2, deliveryId: 'u-2', alertId: 'a-2' });
+    const jobs = [delivery('s1', 'sub-a', 'w-hook'), update, delivery('s2', 'sub-b', 'e-desk')];
+    const entries = deliveryEntries(jobs);
+    expect(entries.map((e) => e.name)).toEqual([JOB_NAMES.deliver, JOB_NAMES.deliverBatch]);
+    expect(entries[0]!.data).toEqual(update);
+    expect(idsOf(entries[1]!.data as DeliveryBatchJob)).toEqual([jobs[0]!, jobs[2]!].map((j) => j.deliveryId));
     // Every delivery is in exactly one job.
     const all = entries.flatMap((e) => ('deliveries' in e.data ? idsOf(e.data) : [e.data.deliveryId]));
     expect(all.sort()).toEqual(jobs.map((j) => j.deliveryId).sort());
@@ -115,7 +118,7 @@ describe('deliveryEntries', () => {
     expect(entries.map((e) => e.opts)).toEqual(jobs.map((j) => deliveryJobOptions(j.deliveryId, 5)));
   });
 
-  it(`cuts a channel's deliveries into batches of at most ${MAX_DELIVERIES_PER_BATCH}; a lone remainder is a deliver job`, () => {
+  it(`cuts first deliveries into batches of at most ${MAX_DELIVERIES_PER_BATCH}; a lone remainder is a deliver job`, () => {
     const many = Array.from({ length: 2 * MAX_DELIVERIES_PER_BATCH + 1 }, (_, i) => delivery(`s${i}`));
     const entries = deliveryEntries(many);
     expect(entries.map((e) => e.name)).toEqual([JOB_NAMES.deliverBatch, JOB_NAMES.deliverBatch, JOB_NAMES.deliver]);

@@ -8,10 +8,12 @@ import { JOB_NAMES, type NotifierDeliveryJob, NotifierDeliveryJobSchema } from '
 export const MAX_DELIVERIES_PER_BATCH = 50;
 
 /**
- * Several first deliveries to one channel of one subscription, from one batch of items (job name
+ * Several first deliveries routed together (from one batch of items), to any channels (job name
  * `deliver-batch`). Each is still its own message — its own `webhook-id` and signature, or its own
- * email — sent by the notifier in one job instead of one job each. A delivery whose first attempt
+ * email — sent by the notifier in one job instead of one job each; each endpoint gets lanes of its
+ * own in the job, so a slow receiver delays only its own deliveries. A delivery whose first attempt
  * fails leaves the batch as a `deliver` job of its own, for the rest of the retry schedule.
+ * (Batches of releases before this held one channel's deliveries: a subset, processed the same.)
  */
 export const DeliveryBatchJobSchema = z.object({
   v: z.literal(1),
@@ -42,38 +44,34 @@ export interface DeliveryEntry {
 }
 
 /**
- * The BullMQ jobs for deliveries queued together: first deliveries (`alert`) to the same channel
- * of the same subscription share a `deliver-batch` job; a channel with one delivery, and every
- * other kind, gets a `deliver` job of its own, as before batching.
+ * The BullMQ jobs for deliveries queued together: first deliveries (`alert`) share `deliver-batch`
+ * jobs of at most {@link MAX_DELIVERIES_PER_BATCH}, whatever their channels (a job's cost in Redis
+ * and in the notifier is the same for one delivery or fifty); a lone one, and every other kind, gets
+ * a `deliver` job of its own, as before batching.
  */
 export function deliveryEntries(
   jobs: readonly NotifierDeliveryJob[],
   attempts: number = DELIVERY_ATTEMPTS,
   options: { batch?: boolean } = {},
 ): DeliveryEntry[] {
-  const groups = new Map<string, NotifierDeliveryJob[]>();
+  const firsts: NotifierDeliveryJob[] = [];
   const entries: DeliveryEntry[] = [];
   const batch = options.batch ?? true;
   for (const job of jobs) {
     if (job.kind !== 'alert' || !batch) {
       entries.push({ name: JOB_NAMES.deliver, data: job, opts: deliveryJobOptions(job.deliveryId, attempts) });
-      continue;
+    } else {
+      firsts.push(job);
     }
-    const key = `${job.subscriptionId}\n${job.channelKey}`;
-    const group = groups.get(key);
-    if (group) group.push(job);
-    else groups.set(key, [job]);
   }
-  for (const group of groups.values()) {
-    for (let i = 0; i < group.length; i += MAX_DELIVERIES_PER_BATCH) {
-      const chunk = group.slice(i, i + MAX_DELIVERIES_PER_BATCH);
-      if (chunk.length === 1) {
-        const job = chunk[0]!;
-        entries.push({ name: JOB_NAMES.deliver, data: job, opts: deliveryJobOptions(job.deliveryId, attempts) });
-      } else {
-        const id = batchJobId(chunk);
-        entries.push({ name: JOB_NAMES.deliverBatch, data: { v: 1, deliveries: chunk }, opts: batchJobOptions(id) });
-      }
+  for (let i = 0; i < firsts.length; i += MAX_DELIVERIES_PER_BATCH) {
+    const chunk = firsts.slice(i, i + MAX_DELIVERIES_PER_BATCH);
+    if (chunk.length === 1) {
+      const job = chunk[0]!;
+      entries.push({ name: JOB_NAMES.deliver, data: job, opts: deliveryJobOptions(job.deliveryId, attempts) });
+    } else {
+      const id = batchJobId(chunk);
+      entries.push({ name: JOB_NAMES.deliverBatch, data: { v: 1, deliveries: chunk }, opts: batchJobOptions(id) });
     }
   }
   return entries;

@@ -134,6 +134,33 @@ describe('deliverBatch', () => {
     );
   });
 
+  it('gives each endpoint lanes of its own: a hanging receiver holds only its own deliveries', async () => {
+    const slow = 'slow.example.com:443';
+    const fast = 'fast.example.com:443';
+    let unhang: () => void = () => {};
+    const hanging = new Promise<void>((resolve) => {
+      unhang = resolve;
+    });
+    const fastSent: string[] = [];
+    const batch = jobs(12);
+    // The first eight go to the hanging receiver: with one set of lanes for the batch they would take them all.
+    const endpointOf = (j: NotifierDeliveryJob) => (Number(j.deliveryId.slice(2)) <= 8 ? slow : fast);
+    const w = world({
+      concurrency: 4,
+      endpointOf,
+      send: async (j) => {
+        if (endpointOf(j) === slow) await hanging;
+        else fastSent.push(j.deliveryId);
+        return { sent: true };
+      },
+    });
+    const done = deliverBatch(batch, w.deps);
+    for (let i = 0; i < 20 && fastSent.length < 4; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(fastSent).toEqual(['d-9', 'd-10', 'd-11', 'd-12']);
+    unhang();
+    expect(await done).toMatchObject({ sent: 12 });
+  });
+
   it('takes no endpoint slot for a delivery without an endpoint (email)', async () => {
     const w = world({ endpointOf: () => undefined });
     expect(await deliverBatch(jobs(2), w.deps)).toMatchObject({ sent: 2 });

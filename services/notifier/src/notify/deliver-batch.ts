@@ -35,7 +35,7 @@ export interface DeliverBatchDeps {
   retryDelayMs: (err: unknown) => number;
   /** Attempts the retry schedule makes per delivery. */
   attempts: number;
-  /** Deliveries of the batch in flight at once. */
+  /** Deliveries of the batch in flight at once to one endpoint (to one channel, when it has no endpoint). */
   concurrency: number;
   /**
    * How long a delivery waits inside the job for a slot at its endpoint. Longer waits (a slow or
@@ -135,10 +135,27 @@ export async function deliverBatch(
     }
   };
 
-  let next = 0;
-  const lanes = Array.from({ length: Math.max(1, Math.min(deps.concurrency, todo.length)) }, async () => {
-    while (next < todo.length) await one(todo[next++]!);
-  });
+  // Lanes per endpoint (per channel when there is none, as for email): a batch may hold deliveries
+  // to several receivers, and a slow one holds only its own lanes, never another's deliveries.
+  const groups = new Map<string, NotifierDeliveryJob[]>();
+  for (const job of todo) {
+    const key = deps.endpointOf(job) ?? `channel\n${job.subscriptionId}\n${job.channelKey}`;
+    const group = groups.get(key);
+    if (group) group.push(job);
+    else groups.set(key, [job]);
+  }
+  const lanes: Array<Promise<void>> = [];
+  for (const group of groups.values()) {
+    let next = 0;
+    const count = Math.max(1, Math.min(deps.concurrency, group.length));
+    for (let k = 0; k < count; k++) {
+      lanes.push(
+        (async () => {
+          while (next < group.length) await one(group[next++]!);
+        })(),
+      );
+    }
+  }
   // Every lane finishes before the job does; the first error (our own, e.g. Redis) then fails it.
   const settled = await Promise.allSettled(lanes);
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -150,9 +167,9 @@ type Health = Awaited<ReturnType<DeliverDeps['health']>>;
 
 /**
  * `deliver`'s dependencies for one batch job, reading each channel's health once for the batch
- * instead of once per delivery (a batch's deliveries all go to one channel). The reading follows
- * what the batch itself does to the channel: a failure recorded by one of its deliveries drops the
- * reading, so the next delivery reads the channel again and one the failure disabled stops the rest
+ * instead of once per delivery of that channel. The reading follows what the batch itself does to
+ * the channel: a failure recorded by one of its deliveries drops the reading, so the channel's next
+ * delivery reads it again and one the failure disabled stops the channel's other deliveries
  * (`ENDPOINT_DISABLED`), as it did when each delivery read it; a recovery recorded by one clears
  * `failing`, so the others do not record it again. A failed read is not kept (the next delivery
  * tries again). Make one per batch job: a reading lives as long as the job.
