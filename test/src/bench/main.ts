@@ -38,10 +38,16 @@ const redisUrl = process.env.REDIS_URL || DEFAULT_REDIS_URL;
 
 /** Sizes: chosen so the default run (scale included) stays under 3 minutes on 2 cores. */
 const SIZES = {
-  referenceJobs: 3000,
+  /**
+   * Measured at saturation, on both sides: about 3 s of each at this machine's rates. At 3,000
+   * chains and 1,500 items, each window was about 1 s, and one GC pause or scheduler hiccup moved a
+   * run's rate by a quarter: 1,500 items read 1,125–1,776 items/s over runs of one tree, 4,500 read
+   * 1,296–1,490.
+   */
+  referenceJobs: 9000,
   pacedRate: 200,
   pacedSeconds: 10,
-  saturationItems: 1500,
+  saturationItems: 4500,
   /**
    * Run through first and not measured, on both sides: the pipeline's classifier took ~4× longer per
    * item for its first few hundred (V8 had not compiled the rules engine yet) and its notifier opened
