@@ -59,7 +59,10 @@ describe('ops channel and source alarm settings', () => {
 
 describe('webhook endpoint limits', () => {
   it('defaults to 4 requests in flight and 20 per second per endpoint, and reads both', () => {
-    expect(parseEnv({})).toMatchObject({ REGWATCH_WEBHOOK_ENDPOINT_CONCURRENCY: 4, REGWATCH_WEBHOOK_ENDPOINT_RATE: 20 });
+    expect(parseEnv({})).toMatchObject({
+      REGWATCH_WEBHOOK_ENDPOINT_CONCURRENCY: 4,
+      REGWATCH_WEBHOOK_ENDPOINT_RATE: 20,
+    });
     expect(
       parseEnv({ REGWATCH_WEBHOOK_ENDPOINT_CONCURRENCY: '16', REGWATCH_WEBHOOK_ENDPOINT_RATE: '2.5' }),
     ).toMatchObject({ REGWATCH_WEBHOOK_ENDPOINT_CONCURRENCY: 16, REGWATCH_WEBHOOK_ENDPOINT_RATE: 2.5 });
