@@ -17,6 +17,7 @@ import type { Redis } from 'ioredis';
 import { type HealthServer, startHealthServer } from './health.js';
 
 export { type HealthServer, startHealthServer } from './health.js';
+export { NODE_FLAGS } from './node-flags.js';
 
 export interface Runtime {
   config: Config;

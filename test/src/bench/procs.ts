@@ -2,6 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '@regwatch/runtime';
 
 /** The repository root, from test/dist/bench/ (or test/src/bench/ under a TS loader). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -22,7 +23,8 @@ export function spawnNode(
 ): Child {
   const logPath = join(opts.logDir, `${name}.log`);
   const fd = openSync(logPath, 'a');
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), script, ...(opts.args ?? [])], {
+  // As the services are deployed (NODE_FLAGS), on both sides: the reference's processes too.
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...(opts.nodeArgs ?? []), script, ...(opts.args ?? [])], {
     cwd: REPO_ROOT,
     env: opts.env,
     stdio: opts.ipc ? ['ignore', fd, fd, 'ipc'] : ['ignore', fd, fd],
