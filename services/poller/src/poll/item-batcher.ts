@@ -47,7 +47,7 @@ export class ItemBatcher<T> {
     if (!(options.maxWaitMs >= 0)) throw new RangeError(`maxWaitMs must be 0 or more, got ${options.maxWaitMs}`);
   }
 
-  /** Polls announced and not yet added or done (for tests and the ops view). */
+  /** Polls announced and not yet added or done. */
   get waitingFor(): number {
     return this.announced;
   }
